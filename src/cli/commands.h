@@ -1,0 +1,11 @@
+// The subcommands of the `ingot` binary. Each lives in its own cmd_<name>.cpp and adds itself
+// to the CLI11 app through one register_* function listed here and called from main.cpp.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ingot::cli {
+
+void register_serve(CLI::App& app);
+
+}  // namespace ingot::cli
