@@ -1,0 +1,43 @@
+#include "kv/kv_budget.h"
+
+#include "core/checked_math.h"
+#include "core/error.h"
+
+#include <algorithm>
+
+namespace ingot::kv {
+
+uint64_t kv_bytes_per_block(const KvLayout& l) {
+  const auto check = [](int64_t v, const char* what) {
+    if (v <= 0) fail(ErrorCode::invalid_argument, "KV layout: {} must be positive, got {}", what, v);
+    return static_cast<uint64_t>(v);
+  };
+  constexpr auto code = ErrorCode::invalid_argument;
+  uint64_t bytes = 2;  // K and V
+  bytes = checked_mul(bytes, check(l.n_layers, "n_layers"), "KV block size", code);
+  bytes = checked_mul(bytes, check(l.n_kv_heads, "n_kv_heads"), "KV block size", code);
+  bytes = checked_mul(bytes, check(l.head_dim, "head_dim"), "KV block size", code);
+  bytes = checked_mul(bytes, check(l.block_size, "block_size"), "KV block size", code);
+  bytes = checked_mul(bytes, check(l.bytes_per_element, "bytes_per_element"), "KV block size", code);
+  return bytes;
+}
+
+KvCapacity kv_capacity_for_budget(const KvLayout& layout, uint64_t budget_bytes, int32_t max_blocks) {
+  KvCapacity c;
+  c.bytes_per_block = kv_bytes_per_block(layout);
+  const uint64_t n = std::min<uint64_t>(budget_bytes / c.bytes_per_block,
+                                        static_cast<uint64_t>(std::max(max_blocks, 0)));
+  if (n == 0) {
+    fail(ErrorCode::out_of_range,
+         "KV cache budget of {} bytes is smaller than one block ({} bytes: {} layers x {} KV heads x "
+         "{} head dim x {} tokens x {} bytes x 2)",
+         budget_bytes, c.bytes_per_block, layout.n_layers, layout.n_kv_heads, layout.head_dim,
+         layout.block_size, layout.bytes_per_element);
+  }
+  c.n_blocks = static_cast<int32_t>(n);
+  c.n_tokens = static_cast<int64_t>(n) * layout.block_size;
+  c.n_bytes = n * c.bytes_per_block;
+  return c;
+}
+
+}  // namespace ingot::kv
