@@ -8,6 +8,7 @@
 #include "quant/types.h"
 
 #include <cstdint>
+#include <string_view>
 
 namespace ingot::quant {
 
@@ -26,8 +27,13 @@ struct TypeOps {
 };
 
 // Ops of a type; throws Error(unsupported) naming the type when we cannot compute with it.
+// The function pointers are the fastest this CPU runs (AVX2+FMA where present, chosen once).
 const TypeOps& ops(Type type);
 bool is_supported(Type type) noexcept;
+// The portable scalar ops of a type (the reference the SIMD paths are tested against).
+const TypeOps& reference_ops(Type type);
+// Which SIMD path `ops` uses: "avx2" or "scalar".
+std::string_view simd_path() noexcept;
 
 // Convenience wrappers for tests and tools (they look up ops each call).
 void dequantize_row(Type type, const void* src, float* dst, int64_t n);
