@@ -1,0 +1,105 @@
+// Backend: the op interface the model code is written against once, implemented by the CPU
+// backend (the fallback and the reference) and the CUDA backend. Memory is allocated only at
+// load/plan time (alloc, upload_weight, alloc_kv_pool, reserve); every op writes into views the
+// caller planned, so a forward pass allocates nothing. Ops are enqueued in call order on the
+// backend's one stream: on CUDA they return before the work is done and host memory given to
+// `upload` must stay valid until `synchronize()`; on the CPU every op has finished on return.
+// Shapes are written [ne0, ne1] = [row length, rows]; activations are F32, indices I32.
+#pragma once
+
+#include "backend/buffer.h"
+#include "backend/kv_pool.h"
+#include "backend/rope.h"
+#include "backend/tensor.h"
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+namespace ingot::backend {
+
+// Upper bounds of one forward step, given once after load so backends can size their scratch
+// (the CUDA backend plans its workspace from it; the CPU backend pre-grows its scratch).
+struct WorkspacePlan {
+  int64_t max_tokens = 0;        // query rows per step
+  int64_t max_row_elements = 0;  // the largest matmul inner dimension k (and embedding width)
+  int64_t max_context = 0;       // the longest sequence attention will see
+  int64_t max_logit_rows = 0;    // rows that need logits per step
+};
+
+// A KV pool and the buffers that own its memory.
+struct KvPoolStorage {
+  Buffer k_buffer;
+  Buffer v_buffer;
+  KvPool pool;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const noexcept = 0;
+
+  // --- memory (load / plan time) ---
+  // Backend memory of `bytes` bytes, 64-byte aligned, contents unspecified.
+  virtual Buffer alloc(size_t bytes) = 0;
+  // A dense tensor view over a fresh buffer (the buffer is returned through `storage`).
+  Tensor alloc_tensor(quant::Type type, Shape shape, Buffer& storage);
+  // Makes a weight usable by ops. `host` holds dense rows of `type`; `keep_alive` owns it (the
+  // mapped GGUF file). The CPU backend references the bytes in place and keeps `keep_alive`
+  // for its own lifetime; a GPU backend copies them into device memory.
+  virtual Tensor upload_weight(const void* host, quant::Type type, Shape shape,
+                               std::shared_ptr<const void> keep_alive) = 0;
+  // Zero-filled K and V pools of the given layout.
+  virtual KvPoolStorage alloc_kv_pool(const KvPoolShape& shape) = 0;
+  // Sizes the scratch ops need for steps within `plan`.
+  virtual void reserve(const WorkspacePlan& plan) = 0;
+
+  // --- transfers ---
+  // Copies `bytes` host bytes into dst (asynchronous on a GPU: keep `host` alive until
+  // synchronize()). Used each step for token ids, positions, slot mapping, block tables.
+  virtual void upload(const Tensor& dst, const void* host, size_t bytes) = 0;
+  // Copies `bytes` of src to host after all enqueued work finished (waits).
+  virtual void download(void* host, const Tensor& src, size_t bytes) = 0;
+  // Waits for all enqueued work.
+  virtual void synchronize() = 0;
+
+  // --- ops (out may alias an input only where stated) ---
+  // out[d, n] = dequantized rows ids[n] of weight[d, vocab] (weight of any computable type).
+  virtual void embed(const Tensor& ids, const Tensor& weight, const Tensor& out) = 0;
+  // out = x / rms(x) * weight, per row; weight F32 [d]. out may alias x.
+  virtual void rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& out) = 0;
+  // residual += x; out = rms_norm(residual) * weight. out may alias x.
+  virtual void add_rms_norm(const Tensor& residual, const Tensor& x, const Tensor& weight,
+                            float eps, const Tensor& out) = 0;
+  // In place on x[n_heads * head_dim, n_tokens] (any row stride: a view into a fused QKV output),
+  // positions I32 [n_tokens]. The table comes from make_rope_table once at load.
+  virtual void rope(const Tensor& x, const Tensor& positions, const RopeTable& table) = 0;
+  // out[n_out, n_tokens] = x[k, n_tokens] * w[k, n_out]^T (+ bias F32 [n_out]). Quantized w:
+  // activations are quantized once per call to w's vec_dot_type and dotted in integers.
+  virtual void matmul(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out) = 0;
+  // Stores k, v [n_kv_heads * head_dim, n_tokens] of `layer` at slot_mapping I32 [n_tokens]
+  // (slot = block * block_size + offset; a negative slot skips that token).
+  virtual void write_kv(const KvPool& pool, int64_t layer, const Tensor& k, const Tensor& v,
+                        const Tensor& slot_mapping) = 0;
+  // out[n_heads * head_dim, n_tokens] = softmax(scale * q k^T) v over each query's sequence in
+  // the pool, causal inside a chunk, GQA by n_heads / n_kv_heads. scale <= 0 means
+  // 1/sqrt(head_dim). Prefill chunks and decodes of many sequences in one call.
+  virtual void attention(const Tensor& q, const KvPool& pool, int64_t layer,
+                         const AttentionBatch& batch, float scale, const Tensor& out) = 0;
+  // Copies whole blocks (all layers, K and V): pairs I32 [2, n_pairs] rows of (src, dst).
+  virtual void copy_blocks(const KvPool& pool, const Tensor& pairs) = 0;
+  // out = silu(gate) * up. out may alias gate or up.
+  virtual void swiglu(const Tensor& gate, const Tensor& up, const Tensor& out) = 0;
+  // out = gelu(x) (tanh approximation). out may alias x.
+  virtual void gelu(const Tensor& x, const Tensor& out) = 0;
+  // out = a + b. out may alias a or b.
+  virtual void add(const Tensor& a, const Tensor& b, const Tensor& out) = 0;
+  // out = x * factor. out may alias x.
+  virtual void scale(const Tensor& x, float factor, const Tensor& out) = 0;
+  // out[vocab, n_rows] = matmul(rms_norm(hidden[rows[i]]) * norm_weight, output_weight) for
+  // row ids rows I32 [n_rows]: the final norm and LM head on only the rows that need logits.
+  virtual void logits(const Tensor& hidden, const Tensor& rows, const Tensor& norm_weight,
+                      float eps, const Tensor& output_weight, const Tensor& out) = 0;
+};
+
+}  // namespace ingot::backend
