@@ -142,23 +142,20 @@ void CpuBackend::attention(const Tensor& q, const KvPool& pool, int64_t layer,
   grow_thread_scratch(static_cast<size_t>(longest + head_dim));
 
   // Tasks: (sequence, head, query chunk), listed so long prefills split into several tasks.
-  struct Task {
-    int32_t seq, head, first, last;  // query rows [first, last)
-  };
-  std::vector<Task> tasks;  // small: sequences x heads x chunks
-  tasks.reserve(static_cast<size_t>(n_seqs * n_heads));
+  std::vector<AttentionTask>& tasks = attention_tasks_;
+  tasks.clear();
   for (int64_t i = 0; i < n_seqs; ++i) {
     for (int64_t first = qs[i]; first < qs[i + 1]; first += kQueriesPerTask) {
       const int64_t last = std::min<int64_t>(qs[i + 1], first + kQueriesPerTask);
       for (int64_t h = 0; h < n_heads; ++h) {
-        tasks.push_back(Task{static_cast<int32_t>(i), static_cast<int32_t>(h),
+        tasks.push_back(AttentionTask{static_cast<int32_t>(i), static_cast<int32_t>(h),
                              static_cast<int32_t>(first), static_cast<int32_t>(last)});
       }
     }
   }
   const bool f16 = s.type == Type::F16;
-  pool_.parallel_for(tasks.size(), [&](size_t index, size_t thread) {
-    const Task& task = tasks[index];
+  for_tasks(tasks.size(), [&](size_t index, size_t thread) {
+    const AttentionTask& task = tasks[index];
     const int32_t* table = batch.block_table.row<int32_t>(task.seq);
     const int64_t kv_head = task.head / group;
     const int64_t q_len = qs[task.seq + 1] - qs[task.seq];

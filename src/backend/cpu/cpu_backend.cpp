@@ -142,7 +142,7 @@ void CpuBackend::embed(const Tensor& ids, const Tensor& weight, const Tensor& ou
       (weight.type == Type::F32 || weight.type == Type::F16 || weight.type == Type::BF16)
           ? nullptr
           : quant::ops(weight.type).dequantize_row;
-  pool_.parallel_ranges(static_cast<size_t>(n), kRowGrain, [&](size_t b, size_t e, size_t) {
+  for_ranges(static_cast<size_t>(n), kRowGrain, [&](size_t b, size_t e, size_t) {
     for (size_t i = b; i < e; ++i) {
       const void* src = weight.row<uint8_t>(id[i]);
       float* dst = out.row<float>(static_cast<int64_t>(i));
@@ -165,7 +165,7 @@ void CpuBackend::rms_norm(const Tensor& x, const Tensor& weight, float eps, cons
   expect_rows(weight, x.ne0(), 1, "rms_norm", "weight");
   const int64_t d = x.ne0();
   const auto* w = static_cast<const float*>(weight.data);
-  pool_.parallel_ranges(static_cast<size_t>(x.n_rows()), kRowGrain, [&](size_t b, size_t e, size_t) {
+  for_ranges(static_cast<size_t>(x.n_rows()), kRowGrain, [&](size_t b, size_t e, size_t) {
     for (size_t r = b; r < e; ++r) {
       const float* xr = x.row<float>(static_cast<int64_t>(r));
       float* o = out.row<float>(static_cast<int64_t>(r));
@@ -184,7 +184,7 @@ void CpuBackend::add_rms_norm(const Tensor& residual, const Tensor& x, const Ten
   expect_rows(weight, x.ne0(), 1, "add_rms_norm", "weight");
   const int64_t d = x.ne0();
   const auto* w = static_cast<const float*>(weight.data);
-  pool_.parallel_ranges(static_cast<size_t>(x.n_rows()), kRowGrain, [&](size_t b, size_t e, size_t) {
+  for_ranges(static_cast<size_t>(x.n_rows()), kRowGrain, [&](size_t b, size_t e, size_t) {
     for (size_t r = b; r < e; ++r) {
       float* res = residual.row<float>(static_cast<int64_t>(r));
       const float* xr = x.row<float>(static_cast<int64_t>(r));
@@ -210,7 +210,7 @@ void CpuBackend::rope(const Tensor& x, const Tensor& positions, const RopeTable&
   const int64_t n_pairs = table.n_rot / 2;
   const auto* pos = static_cast<const int32_t*>(positions.data);
   grow_thread_scratch(static_cast<size_t>(2 * n_pairs));
-  pool_.parallel_ranges(static_cast<size_t>(n_tokens), 1, [&](size_t b, size_t e, size_t thread) {
+  for_ranges(static_cast<size_t>(n_tokens), 1, [&](size_t b, size_t e, size_t thread) {
     float* cs = thread_scratch(thread);  // cos, sin interleaved per pair
     for (size_t t = b; t < e; ++t) {
       for (int64_t i = 0; i < n_pairs; ++i) {
@@ -240,7 +240,7 @@ void CpuBackend::swiglu(const Tensor& gate, const Tensor& up, const Tensor& out)
   expect_f32_like(up, gate, "swiglu", "up");
   expect_f32_like(out, gate, "swiglu", "out");
   const int64_t d = gate.ne0();
-  pool_.parallel_ranges(static_cast<size_t>(gate.n_rows()), kRowGrain, [&](size_t b, size_t e, size_t) {
+  for_ranges(static_cast<size_t>(gate.n_rows()), kRowGrain, [&](size_t b, size_t e, size_t) {
     for (size_t r = b; r < e; ++r) {
       const float* g = gate.row<float>(static_cast<int64_t>(r));
       const float* u = up.row<float>(static_cast<int64_t>(r));
@@ -254,7 +254,7 @@ void CpuBackend::gelu(const Tensor& x, const Tensor& out) {
   expect_type(x, Type::F32, "gelu", "x");
   expect_f32_like(out, x, "gelu", "out");
   const int64_t d = x.ne0();
-  pool_.parallel_ranges(static_cast<size_t>(x.n_rows()), kRowGrain, [&](size_t b, size_t e, size_t) {
+  for_ranges(static_cast<size_t>(x.n_rows()), kRowGrain, [&](size_t b, size_t e, size_t) {
     for (size_t r = b; r < e; ++r) {
       const float* xr = x.row<float>(static_cast<int64_t>(r));
       float* o = out.row<float>(static_cast<int64_t>(r));
@@ -268,7 +268,7 @@ void CpuBackend::add(const Tensor& a, const Tensor& b, const Tensor& out) {
   expect_f32_like(b, a, "add", "b");
   expect_f32_like(out, a, "add", "out");
   const int64_t d = a.ne0();
-  pool_.parallel_ranges(static_cast<size_t>(a.n_rows()), kRowGrain, [&](size_t s, size_t e, size_t) {
+  for_ranges(static_cast<size_t>(a.n_rows()), kRowGrain, [&](size_t s, size_t e, size_t) {
     for (size_t r = s; r < e; ++r) {
       const float* ar = a.row<float>(static_cast<int64_t>(r));
       const float* br = b.row<float>(static_cast<int64_t>(r));

@@ -10,6 +10,7 @@
 #include "backend/cpu/kernels.h"
 #include "core/thread_pool.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -59,6 +60,24 @@ class CpuBackend final : public Backend {
               const Tensor& output_weight, const Tensor& out) override;
 
  private:
+  // parallel_for / parallel_ranges without a heap-allocated std::function: the pool gets a
+  // lambda holding one reference, which std::function stores inline.
+  template <typename F>
+  void for_tasks(size_t n_tasks, const F& f) {
+    pool_.parallel_for(n_tasks, [&f](size_t task, size_t thread) { f(task, thread); });
+  }
+  // f(begin, end, thread) over [0, n) in about 4 ranges per thread of at least `grain` items.
+  template <typename F>
+  void for_ranges(size_t n, size_t grain, const F& f) {
+    if (n == 0) return;
+    const size_t n_chunks = std::min((n + grain - 1) / grain, 4 * pool_.n_threads());
+    const size_t chunk = (n + n_chunks - 1) / n_chunks;
+    const auto body = [&](size_t c, size_t thread) {
+      const size_t begin = c * chunk, end = std::min(n, begin + chunk);
+      if (begin < end) f(begin, end, thread);
+    };
+    for_tasks(n_chunks, body);
+  }
   // Per-thread float scratch of at least n floats for thread t (grown before parallel work).
   void grow_thread_scratch(size_t n_floats);
   float* thread_scratch(size_t thread) { return thread_scratch_[thread].data(); }
@@ -72,6 +91,10 @@ class CpuBackend final : public Backend {
   std::vector<uint8_t> activation_scratch_;            // x quantized to vec_dot_type
   std::vector<std::vector<float>> thread_scratch_;     // one per pool thread
   std::vector<float> logit_rows_;                      // gathered, normalised rows
+  struct AttentionTask {
+    int32_t seq, head, first, last;  // query rows [first, last) of one sequence and head
+  };
+  std::vector<AttentionTask> attention_tasks_;         // rebuilt per call, capacity kept
 };
 
 }  // namespace ingot::backend::cpu

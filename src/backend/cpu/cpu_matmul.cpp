@@ -91,7 +91,7 @@ void CpuBackend::matmul_float(const Tensor& x, const Tensor& w, const Tensor& ou
   const size_t o_stride = out.row_stride / sizeof(float);
   const size_t w_stride = w.row_stride / (w.type == Type::F32 ? 4 : 2);
   const Kernels& kern = kernels_;
-  pool_.parallel_for(grid.n_tasks(), [&](size_t task, size_t) {
+  for_tasks(grid.n_tasks(), [&](size_t task, size_t) {
     const int64_t row0 = static_cast<int64_t>(task) / grid.n_token_tasks * grid.rows_per_task;
     const int64_t row1 = std::min(n_out, row0 + grid.rows_per_task);
     const int64_t t0 = static_cast<int64_t>(task) % grid.n_token_tasks * kTokensPerTask;
@@ -142,14 +142,14 @@ void CpuBackend::matmul_quantized(const Tensor& x, const Tensor& w, const Tensor
            quant::name(act_type));
     }
     uint8_t* dst = activation_scratch_.data();
-    pool_.parallel_ranges(static_cast<size_t>(n_tokens), 1, [&](size_t b, size_t e, size_t) {
+    for_ranges(static_cast<size_t>(n_tokens), 1, [&](size_t b, size_t e, size_t) {
       for (size_t t = b; t < e; ++t) quantize(x.row<float>(static_cast<int64_t>(t)), dst + t * act_row, k);
     });
     act = dst;
     act_stride = act_row;
   }
   const TaskGrid grid = make_grid(n_out, n_tokens, pool_.n_threads());
-  pool_.parallel_for(grid.n_tasks(), [&](size_t task, size_t) {
+  for_tasks(grid.n_tasks(), [&](size_t task, size_t) {
     const int64_t row0 = static_cast<int64_t>(task) / grid.n_token_tasks * grid.rows_per_task;
     const int64_t row1 = std::min(n_out, row0 + grid.rows_per_task);
     const int64_t t0 = static_cast<int64_t>(task) % grid.n_token_tasks * kTokensPerTask;
@@ -174,7 +174,7 @@ void CpuBackend::matmul_dequantized(const Tensor& x, const Tensor& w, const Tens
   grow_thread_scratch(static_cast<size_t>(kRowsPerTask * k));
   const size_t x_stride = x.row_stride / sizeof(float);
   const size_t o_stride = out.row_stride / sizeof(float);
-  pool_.parallel_for(grid.n_tasks(), [&](size_t task, size_t thread) {
+  for_tasks(grid.n_tasks(), [&](size_t task, size_t thread) {
     const int64_t row0 = static_cast<int64_t>(task) / grid.n_token_tasks * grid.rows_per_task;
     const int64_t row1 = std::min(n_out, row0 + grid.rows_per_task);
     const int64_t t0 = static_cast<int64_t>(task) % grid.n_token_tasks * kTokensPerTask;

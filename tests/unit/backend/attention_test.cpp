@@ -40,7 +40,11 @@ class Attention : public ::testing::TestWithParam<Config> {
  protected:
   static constexpr int64_t kBlockSize = 16;
   static constexpr int64_t kLayer = 1;
-  cpu::CpuBackend backend{cpu::CpuOptions{.n_threads = 2, .isa = std::nullopt}};
+  std::unique_ptr<cpu::CpuBackend> backend =
+      std::make_unique<cpu::CpuBackend>(cpu::CpuOptions{.n_threads = 2});
+  void use_isa(cpu::Isa isa) {
+    backend = std::make_unique<cpu::CpuBackend>(cpu::CpuOptions{.n_threads = 2, .isa = isa});
+  }
 
   KvPoolShape pool_shape() const {
     const Config& c = GetParam();
@@ -88,10 +92,10 @@ class Attention : public ::testing::TestWithParam<Config> {
       }
     }
     if (slots.empty()) return;
-    auto kt = test::f32_tensor(backend, k, kv_width());
-    auto vt = test::f32_tensor(backend, v, kv_width());
-    auto st = test::i32_tensor(backend, slots);
-    backend.write_kv(pool, kLayer, kt.t, vt.t, st.t);
+    auto kt = test::f32_tensor(*backend, k, kv_width());
+    auto vt = test::f32_tensor(*backend, v, kv_width());
+    auto st = test::i32_tensor(*backend, slots);
+    backend->write_kv(pool, kLayer, kt.t, vt.t, st.t);
   }
 
   // Runs attention for query rows [q_from, q_to) of each sequence, context = q_to.
@@ -115,16 +119,18 @@ class Attention : public ::testing::TestWithParam<Config> {
         table.push_back(b < static_cast<int64_t>(s.blocks.size()) ? s.blocks[b] : -7);
       }
     }
-    auto qt = test::f32_tensor(backend, q, q_width());
-    auto st = test::i32_tensor(backend, starts);
-    auto ct = test::i32_tensor(backend, contexts);
-    auto tt = test::i32_tensor(backend, table, max_blocks);
+    auto qt = test::f32_tensor(*backend, q, q_width());
+    auto st = test::i32_tensor(*backend, starts);
+    auto ct = test::i32_tensor(*backend, contexts);
+    auto tt = test::i32_tensor(*backend, table, max_blocks);
     AttentionBatch batch{.n_seqs = static_cast<int64_t>(seqs.size()), .max_context = 0,
                          .query_start = st.t, .context_len = ct.t, .block_table = tt.t};
-    auto out = test::make_owned(backend, Type::F32, Shape::of(q_width(), starts.back()));
-    backend.attention(qt.t, pool, kLayer, batch, 0.0f, out.t);
+    auto out = test::make_owned(*backend, Type::F32, Shape::of(q_width(), starts.back()));
+    backend->attention(qt.t, pool, kLayer, batch, 0.0f, out.t);
     return test::read_f32(out.t);
   }
+
+  void check_mixed_batch();
 
   // Dense softmax(q k^T / sqrt(d)) v in double, with K/V rounded as the pool stores them.
   std::vector<double> reference(const Sequence& s, int64_t query_token) const {
@@ -160,7 +166,15 @@ class Attention : public ::testing::TestWithParam<Config> {
 };
 
 TEST_P(Attention, MixedDecodesAndPrefillChunksMatchDenseReference) {
-  KvPoolStorage storage = backend.alloc_kv_pool(pool_shape());
+  for (cpu::Isa isa : test::available_isas()) {
+    SCOPED_TRACE(std::string(cpu::isa_name(isa)));
+    use_isa(isa);
+    check_mixed_batch();
+  }
+}
+
+void Attention::check_mixed_batch() {
+  KvPoolStorage storage = backend->alloc_kv_pool(pool_shape());
   // (context, new queries): decode at 97, a prefill chunk on top of 17 cached, a fresh prefill
   // of 20 (partial second block), a decode of the very first token, a decode at one full block.
   auto seqs = make_sequences({{97, 1}, {50, 33}, {20, 20}, {1, 1}, {16, 1}});
@@ -189,11 +203,11 @@ TEST_P(Attention, MixedDecodesAndPrefillChunksMatchDenseReference) {
 
 TEST_P(Attention, OnePrefillEqualsChunksThenDecodes) {
   auto seqs = make_sequences({{97, 97}});
-  KvPoolStorage whole = backend.alloc_kv_pool(pool_shape());
+  KvPoolStorage whole = backend->alloc_kv_pool(pool_shape());
   write_tokens(whole.pool, seqs, {{0, 97}});
   const auto one_shot = attend(whole.pool, seqs, {{0, 97}});
 
-  KvPoolStorage pieces = backend.alloc_kv_pool(pool_shape());
+  KvPoolStorage pieces = backend->alloc_kv_pool(pool_shape());
   std::vector<float> stitched;
   std::vector<std::pair<int64_t, int64_t>> steps = {{0, 40}, {40, 90}};
   for (int64_t t = 90; t < 97; ++t) steps.emplace_back(t, t + 1);
