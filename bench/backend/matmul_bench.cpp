@@ -1,7 +1,8 @@
 // CPU matmul throughput at Llama-3.2-1B shapes (k = 2048; n = 2048 for attention projections,
 // 8192 for the MLP) for F16, Q8_0 and Q4_K weights, at 1 token (decode: weight-bandwidth
 // bound) and 512 tokens (prefill: compute bound). Reports GFLOP/s (2*k*n*tokens per call) and
-// GB/s of weight bytes read per call. Threads: INGOT_BENCH_THREADS or one per hardware thread.
+// GB/s of weight bytes read per call. Threads: INGOT_BENCH_THREADS or one per hardware thread;
+// INGOT_BENCH_ISA=avx2|avx512|scalar|neon forces an instruction set (default: the best).
 #include "backend/cpu/cpu_backend.h"
 #include "quant/quant.h"
 
@@ -19,6 +20,7 @@ using ingot::backend::Shape;
 using ingot::backend::Tensor;
 using ingot::backend::cpu::CpuBackend;
 using ingot::backend::cpu::CpuOptions;
+using ingot::backend::cpu::Isa;
 using ingot::quant::Type;
 
 constexpr int64_t kK = 2048;
@@ -27,6 +29,11 @@ CpuBackend& backend() {
   static CpuBackend b([] {
     CpuOptions o;
     if (const char* t = std::getenv("INGOT_BENCH_THREADS")) o.n_threads = std::strtoul(t, nullptr, 10);
+    if (const char* isa = std::getenv("INGOT_BENCH_ISA")) {  // scalar, avx2, avx512, neon
+      for (auto i : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::neon}) {
+        if (ingot::backend::cpu::isa_name(i) == isa) o.isa = i;
+      }
+    }
     return o;
   }());
   return b;
@@ -72,6 +79,7 @@ void bm_matmul(benchmark::State& state, Type type) {
   state.counters["weight_GB/s"] = benchmark::Counter(static_cast<double>(w_bytes.size()) * 1e-9,
                                                      benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = static_cast<double>(b.n_threads());
+  state.SetLabel(std::string(ingot::backend::cpu::isa_name(b.kernels().isa)));
 }
 
 void shapes(benchmark::internal::Benchmark* bm) {

@@ -167,6 +167,32 @@ TEST_P(Matmul, MismatchedShapesAreErrors) {
   EXPECT_THROW(backend.matmul(x.t, w2.t, nullptr, bad_out.t), Error);
 }
 
+// A token's output does not depend on the batch around it or the thread count: each output is
+// one fixed sequence of operations (the property that makes batched serving reproducible).
+TEST_P(Matmul, ResultsAreBatchAndThreadInvariant) {
+  const int64_t k = 512, n_out = 45, n_tokens = 17;
+  const auto x = test::random_floats(static_cast<size_t>(k * n_tokens), 61);
+  cpu::CpuBackend other(cpu::CpuOptions{.n_threads = 3, .isa = GetParam()});
+  for (Type type : {Type::F32, Type::F16, Type::BF16, Type::Q8_0, Type::Q4_K}) {
+    SCOPED_TRACE(std::string(quant::name(type)));
+    const Weight weight = make_weight(type, k, n_out, 62);
+    const Tensor w = backend.upload_weight(weight.bytes.data(), type, Shape::of(k, n_out), nullptr);
+    auto xt = test::f32_tensor(backend, x, k);
+    auto all = test::make_owned(backend, Type::F32, Shape::of(n_out, n_tokens));
+    backend.matmul(xt.t, w, nullptr, all.t);
+    const auto batched = test::read_f32(all.t);
+    auto all3 = test::make_owned(other, Type::F32, Shape::of(n_out, n_tokens));
+    other.matmul(xt.t, w, nullptr, all3.t);
+    EXPECT_EQ(test::read_f32(all3.t), batched);
+    for (int64_t t : {0, 5, 16}) {
+      auto one = test::make_owned(backend, Type::F32, Shape::of(n_out, 1));
+      backend.matmul(xt.t.rows(t, 1), w, nullptr, one.t);
+      const auto single = test::read_f32(one.t);
+      for (int64_t r = 0; r < n_out; ++r) ASSERT_EQ(single[r], batched[t * n_out + r]) << t << " " << r;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isas, Matmul, ::testing::ValuesIn(available_isas()), test::isa_param_name);
 
 }  // namespace
