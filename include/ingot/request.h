@@ -23,8 +23,12 @@ enum class FinishReason { stop, length, cancelled, rejected, error };
 std::string_view to_string(FinishReason reason);
 
 struct Request {
-  RequestId id = 0;
+  RequestId id = 0;             // 0: the engine assigns one (see Event::request)
   std::vector<int32_t> prompt;  // token ids, already templated and tokenized
+  // Used when `prompt` is empty: text the engine tokenizes with the model's tokenizer.
+  std::string prompt_text;
+  bool add_special = true;    // BOS/EOS as the vocabulary asks
+  bool parse_special = true;  // special-token texts in prompt_text become their ids
   SamplingParams sampling;
 };
 
@@ -37,6 +41,13 @@ struct Usage {
   int32_t n_prompt_tokens = 0;
   int32_t n_completion_tokens = 0;
   int32_t n_cached_prompt_tokens = 0;  // prompt tokens whose KV came from the prefix cache
+};
+
+// Wall-clock milliseconds measured from submit(), filled on the final event.
+struct Timings {
+  double queue_ms = 0.0;  // until the request's first step (0 if it never ran)
+  double ttft_ms = 0.0;   // until its first token (0 if none)
+  double total_ms = 0.0;  // until its final event
 };
 
 // One item of a request's event stream. A token event carries the text that may be shown now
@@ -53,6 +64,7 @@ struct Event {
   FinishReason finish_reason = FinishReason::stop;
   std::string message;  // for rejected / error: what went wrong
   Usage usage;          // filled on the final event
+  Timings timings;      // filled on the final event
 };
 
 }  // namespace ingot
