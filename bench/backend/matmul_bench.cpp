@@ -3,15 +3,15 @@
 // bound) and 512 tokens (prefill: compute bound). Reports GFLOP/s (2*k*n*tokens per call) and
 // GB/s of weight bytes read per call. Threads: INGOT_BENCH_THREADS or one per hardware thread;
 // INGOT_BENCH_ISA=avx2|avx512|scalar|neon forces an instruction set (default: the best).
-#include "backend/cpu/cpu_backend.h"
-#include "quant/quant.h"
-
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
 #include <map>
 #include <random>
 #include <vector>
+
+#include "backend/cpu/cpu_backend.h"
+#include "quant/quant.h"
 
 namespace {
 
@@ -28,7 +28,8 @@ constexpr int64_t kK = 2048;
 CpuBackend& backend() {
   static CpuBackend b([] {
     CpuOptions o;
-    if (const char* t = std::getenv("INGOT_BENCH_THREADS")) o.n_threads = std::strtoul(t, nullptr, 10);
+    if (const char* t = std::getenv("INGOT_BENCH_THREADS"))
+      o.n_threads = std::strtoul(t, nullptr, 10);
     if (const char* isa = std::getenv("INGOT_BENCH_ISA")) {  // scalar, avx2, avx512, neon
       for (auto i : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::neon}) {
         if (ingot::backend::cpu::isa_name(i) == isa) o.isa = i;
@@ -75,7 +76,8 @@ void bm_matmul(benchmark::State& state, Type type) {
     benchmark::ClobberMemory();
   }
   const double flops = 2.0 * static_cast<double>(kK) * static_cast<double>(n) * n_tokens;
-  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["weight_GB/s"] = benchmark::Counter(static_cast<double>(w_bytes.size()) * 1e-9,
                                                      benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = static_cast<double>(b.n_threads());
@@ -94,5 +96,3 @@ BENCHMARK_CAPTURE(bm_matmul, Q8_0, Type::Q8_0)->Apply(shapes);
 BENCHMARK_CAPTURE(bm_matmul, Q4_K, Type::Q4_K)->Apply(shapes);
 
 }  // namespace
-
-BENCHMARK_MAIN();

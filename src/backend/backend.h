@@ -7,14 +7,14 @@
 // Shapes are written [ne0, ne1] = [row length, rows]; activations are F32, indices I32.
 #pragma once
 
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
 #include "backend/buffer.h"
 #include "backend/kv_pool.h"
 #include "backend/rope.h"
 #include "backend/tensor.h"
-
-#include <cstddef>
-#include <memory>
-#include <string_view>
 
 namespace ingot::backend {
 

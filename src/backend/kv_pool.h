@@ -5,9 +5,9 @@
 // llama.cpp) or F32 (exact parity). The block manager (src/kv) decides which slots are whose.
 #pragma once
 
-#include "backend/tensor.h"
-
 #include <cstdint>
+
+#include "backend/tensor.h"
 
 namespace ingot::backend {
 

@@ -1,10 +1,10 @@
 #include "backend/rope.h"
 
-#include "core/error.h"
-
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+
+#include "core/error.h"
 
 namespace ingot::backend {
 namespace {
@@ -54,11 +54,11 @@ RopeTable make_rope_table(const RopeParams& p) {
 
   double yarn_low = 0.0, yarn_high = 0.0;
   if (p.scaling == RopeScaling::yarn) {
-    yarn_low = std::max(0.0, std::floor(yarn_corr_dim(n_rot, p.original_context, p.beta_fast,
-                                                      p.freq_base)));
-    yarn_high = std::min(static_cast<double>(n_rot - 1),
-                         std::ceil(yarn_corr_dim(n_rot, p.original_context, p.beta_slow,
-                                                 p.freq_base)));
+    yarn_low = std::max(
+        0.0, std::floor(yarn_corr_dim(n_rot, p.original_context, p.beta_fast, p.freq_base)));
+    yarn_high =
+        std::min(static_cast<double>(n_rot - 1),
+                 std::ceil(yarn_corr_dim(n_rot, p.original_context, p.beta_slow, p.freq_base)));
     magnitude = p.attn_factor;
     if (p.ext_factor != 0.0f) magnitude *= 1.0 + 0.1 * std::log(static_cast<double>(p.factor));
   }
@@ -68,14 +68,12 @@ RopeTable make_rope_table(const RopeParams& p) {
                            -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
     if (!p.freq_factors.empty()) freq /= p.freq_factors[static_cast<size_t>(i)];
     switch (p.scaling) {
-      case RopeScaling::none:
-        break;
-      case RopeScaling::linear:
-        freq /= p.factor;
-        break;
+      case RopeScaling::none: break;
+      case RopeScaling::linear: freq /= p.factor; break;
       case RopeScaling::yarn: {
         // ramp = 1 below yarn_low (extrapolate: keep freq), 0 above yarn_high (interpolate).
-        const double y = (static_cast<double>(i) - yarn_low) / std::max(0.001, yarn_high - yarn_low);
+        const double y =
+            (static_cast<double>(i) - yarn_low) / std::max(0.001, yarn_high - yarn_low);
         const double ramp = 1.0 - std::clamp(y, 0.0, 1.0);
         const double mix = ramp * p.ext_factor;
         freq = freq / p.factor * (1.0 - mix) + freq * mix;

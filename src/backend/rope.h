@@ -22,15 +22,15 @@ enum class RopeScaling {
 };
 
 struct RopeParams {
-  int64_t head_dim = 0;        // elements per head
-  int64_t n_rot = 0;           // rotated dims (<= head_dim, even); 0 means head_dim
+  int64_t head_dim = 0;  // elements per head
+  int64_t n_rot = 0;     // rotated dims (<= head_dim, even); 0 means head_dim
   RopeLayout layout = RopeLayout::normal;
   float freq_base = 10000.0f;
   RopeScaling scaling = RopeScaling::none;
-  float factor = 1.0f;          // linear / yarn / llama3 scaling factor (>= 1)
+  float factor = 1.0f;  // linear / yarn / llama3 scaling factor (>= 1)
   // YaRN
-  float ext_factor = 1.0f;      // extrapolation mix (GGUF: 1 when yarn is on, 0 to disable)
-  float attn_factor = 1.0f;     // extra magnitude multiplier on sin/cos
+  float ext_factor = 1.0f;   // extrapolation mix (GGUF: 1 when yarn is on, 0 to disable)
+  float attn_factor = 1.0f;  // extra magnitude multiplier on sin/cos
   float beta_fast = 32.0f;
   float beta_slow = 1.0f;
   int64_t original_context = 0;  // yarn and llama3: the context the model was trained with

@@ -4,11 +4,11 @@
 // Copying a Tensor copies four integers and a pointer; it never owns or frees what it views.
 #pragma once
 
-#include "quant/types.h"
-
 #include <array>
 #include <cstddef>
 #include <cstdint>
+
+#include "quant/types.h"
 
 namespace ingot::backend {
 
@@ -24,10 +24,10 @@ struct Shape {
 };
 
 struct Tensor {
-  void* data = nullptr;              // host pointer (CPU) or device pointer (CUDA)
+  void* data = nullptr;  // host pointer (CPU) or device pointer (CUDA)
   quant::Type type = quant::Type::F32;
   Shape shape;
-  size_t row_stride = 0;             // bytes between consecutive rows (>= row bytes)
+  size_t row_stride = 0;  // bytes between consecutive rows (>= row bytes)
 
   int64_t ne0() const noexcept { return shape.ne[0]; }
   int64_t n_rows() const noexcept { return shape.n_rows(); }

@@ -1,16 +1,16 @@
 // CPU KV ops: write_kv, paged attention, copy_blocks. The batch description (query starts,
 // context lengths, block tables) is validated on the host before any work starts, so a bad
 // table is an Error, never an out-of-bounds read. Attention runs one task per
-// (sequence, query head, chunk of kQueriesPerTask queries): scores of one query against all its
-// keys go to per-thread scratch, then a max-subtracted softmax, then sum p_j * v_j.
-#include "backend/cpu/cpu_backend.h"
-
-#include "core/error.h"
-
+// (sequence, group of query heads sharing a kv head, chunk of kQueriesPerTask queries): scores of
+// one query against all its keys go to per-thread scratch, then a max-subtracted softmax, then
+// sum p_j * v_j; each K/V row is read once per group.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
+
+#include "backend/cpu/cpu_backend.h"
+#include "core/error.h"
 
 namespace ingot::backend::cpu {
 namespace {
@@ -18,6 +18,7 @@ namespace {
 using quant::Type;
 
 constexpr int64_t kQueriesPerTask = 16;
+constexpr int64_t kMaxHeadsPerTask = 64;  // the largest GQA group handled in one task
 
 void check_layer(const KvPool& pool, int64_t layer, const char* op) {
   if (layer < 0 || layer >= pool.shape.n_layers) {
@@ -66,7 +67,8 @@ void CpuBackend::write_kv(const KvPool& pool, int64_t layer, const Tensor& k, co
 
 void CpuBackend::copy_blocks(const KvPool& pool, const Tensor& pairs) {
   expect_type(pairs, Type::I32, "copy_blocks", "pairs");
-  if (pairs.ne0() != 2) fail(ErrorCode::invalid_argument, "copy_blocks: pairs rows must be (src, dst)");
+  if (pairs.ne0() != 2)
+    fail(ErrorCode::invalid_argument, "copy_blocks: pairs rows must be (src, dst)");
   const KvPoolShape& s = pool.shape;
   const size_t block_bytes = static_cast<size_t>(s.block_size * s.n_kv_heads) * pool.k.row_stride;
   for (int64_t p = 0; p < pairs.n_rows(); ++p) {
@@ -102,6 +104,10 @@ void CpuBackend::attention(const Tensor& q, const KvPool& pool, int64_t layer,
   }
   const int64_t n_heads = q.ne0() / head_dim;
   const int64_t group = n_heads / s.n_kv_heads;
+  if (group > kMaxHeadsPerTask) {
+    fail(ErrorCode::unsupported, "attention: {} query heads per kv head (at most {})", group,
+         kMaxHeadsPerTask);
+  }
   const int64_t n_tokens = q.n_rows();
   expect_rows(out, q.ne0(), n_tokens, "attention", "out");
   const int64_t n_seqs = batch.n_seqs;
@@ -139,59 +145,92 @@ void CpuBackend::attention(const Tensor& q, const KvPool& pool, int64_t layer,
     longest = std::max<int64_t>(longest, ctx[i]);
   }
   if (scale <= 0.0f) scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  grow_thread_scratch(static_cast<size_t>(longest + head_dim));
-
-  // Tasks: (sequence, head, query chunk), listed so long prefills split into several tasks.
+  // Tasks: (sequence, group of query heads sharing one kv head, query chunk). A task reads each
+  // K and V row once for all its heads. Groups are halved while there are too few tasks to feed
+  // every thread (a single long decode). Per-head arithmetic is the same whatever the grouping.
+  int64_t heads_per_task = group;
+  const auto count_tasks = [&](int64_t per_task) {
+    int64_t n = 0;
+    for (int64_t i = 0; i < n_seqs; ++i)
+      n += (qs[i + 1] - qs[i] + kQueriesPerTask - 1) / kQueriesPerTask;
+    return n * (n_heads / per_task);
+  };
+  while (heads_per_task % 2 == 0 &&
+         count_tasks(heads_per_task) < static_cast<int64_t>(2 * pool_.n_threads())) {
+    heads_per_task /= 2;
+  }
+  grow_thread_scratch(static_cast<size_t>(heads_per_task * (longest + head_dim)));
   std::vector<AttentionTask>& tasks = attention_tasks_;
   tasks.clear();
   for (int64_t i = 0; i < n_seqs; ++i) {
     for (int64_t first = qs[i]; first < qs[i + 1]; first += kQueriesPerTask) {
       const int64_t last = std::min<int64_t>(qs[i + 1], first + kQueriesPerTask);
-      for (int64_t h = 0; h < n_heads; ++h) {
+      for (int64_t h = 0; h < n_heads; h += heads_per_task) {
         tasks.push_back(AttentionTask{static_cast<int32_t>(i), static_cast<int32_t>(h),
-                             static_cast<int32_t>(first), static_cast<int32_t>(last)});
+                                      static_cast<int32_t>(first), static_cast<int32_t>(last)});
       }
     }
   }
   const bool f16 = s.type == Type::F16;
+  const int64_t n_g = heads_per_task;
   for_tasks(tasks.size(), [&](size_t index, size_t thread) {
     const AttentionTask& task = tasks[index];
     const int32_t* table = batch.block_table.row<int32_t>(task.seq);
     const int64_t kv_head = task.head / group;
     const int64_t q_len = qs[task.seq + 1] - qs[task.seq];
     const int64_t first_pos = ctx[task.seq] - q_len;
-    float* scores = thread_scratch(thread);
-    float* acc = scores + longest;
+    float* scores = thread_scratch(thread);  // [n_g][longest]
+    float* acc = scores + n_g * longest;     // [n_g][head_dim]
+    float max_score[kMaxHeadsPerTask];
+    float sum[kMaxHeadsPerTask];
     for (int64_t row = task.first; row < task.last; ++row) {
       const int64_t n_keys = first_pos + (row - qs[task.seq]) + 1;  // causal: keys 0..pos
-      const float* qv = q.row<float>(row) + task.head * head_dim;
-      float max_score = -INFINITY;
-      for (int64_t j = 0; j < n_keys; ++j) {
-        const int64_t slot = table[j / s.block_size] * s.block_size + j % s.block_size;
-        const int64_t r = pool_row(s, layer, slot) + kv_head;
-        const float dot = f16 ? kernels_.dot_f16(head_dim, pool.k.row<uint16_t>(r), qv)
-                              : kernels_.dot_f32(head_dim, pool.k.row<float>(r), qv);
-        scores[j] = dot * scale;
-        max_score = std::max(max_score, scores[j]);
-      }
-      float sum = 0.0f;
-      for (int64_t j = 0; j < n_keys; ++j) {
-        scores[j] = std::exp(scores[j] - max_score);
-        sum += scores[j];
-      }
-      std::fill(acc, acc + head_dim, 0.0f);
-      for (int64_t j = 0; j < n_keys; ++j) {
-        const int64_t slot = table[j / s.block_size] * s.block_size + j % s.block_size;
-        const int64_t r = pool_row(s, layer, slot) + kv_head;
-        if (f16) {
-          kernels_.axpy_f16(head_dim, scores[j], pool.v.row<uint16_t>(r), acc);
-        } else {
-          kernels_.axpy_f32(head_dim, scores[j], pool.v.row<float>(r), acc);
+      const float* qv = q.row<float>(row) + task.head * head_dim;   // n_g heads, contiguous
+      std::fill(max_score, max_score + n_g, -INFINITY);
+      for (int64_t j0 = 0; j0 < n_keys; j0 += s.block_size) {
+        const int64_t base = pool_row(s, layer, table[j0 / s.block_size] * s.block_size) + kv_head;
+        const int64_t j1 = std::min(n_keys, j0 + s.block_size);
+        for (int64_t j = j0; j < j1; ++j) {
+          const int64_t r = base + (j - j0) * s.n_kv_heads;
+          for (int64_t g = 0; g < n_g; ++g) {
+            const float* qg = qv + g * head_dim;
+            const float dot = f16 ? kernels_.dot_f16(head_dim, pool.k.row<uint16_t>(r), qg)
+                                  : kernels_.dot_f32(head_dim, pool.k.row<float>(r), qg);
+            scores[g * longest + j] = dot * scale;
+            max_score[g] = std::max(max_score[g], dot * scale);
+          }
         }
       }
-      float* o = out.row<float>(row) + task.head * head_dim;
-      const float inv = 1.0f / sum;
-      for (int64_t d = 0; d < head_dim; ++d) o[d] = acc[d] * inv;
+      for (int64_t g = 0; g < n_g; ++g) {
+        float* sg = scores + g * longest;
+        sum[g] = 0.0f;
+        for (int64_t j = 0; j < n_keys; ++j) {
+          sg[j] = std::exp(sg[j] - max_score[g]);
+          sum[g] += sg[j];
+        }
+      }
+      std::fill(acc, acc + n_g * head_dim, 0.0f);
+      for (int64_t j0 = 0; j0 < n_keys; j0 += s.block_size) {
+        const int64_t base = pool_row(s, layer, table[j0 / s.block_size] * s.block_size) + kv_head;
+        const int64_t j1 = std::min(n_keys, j0 + s.block_size);
+        for (int64_t j = j0; j < j1; ++j) {
+          const int64_t r = base + (j - j0) * s.n_kv_heads;
+          for (int64_t g = 0; g < n_g; ++g) {
+            if (f16) {
+              kernels_.axpy_f16(head_dim, scores[g * longest + j], pool.v.row<uint16_t>(r),
+                                acc + g * head_dim);
+            } else {
+              kernels_.axpy_f32(head_dim, scores[g * longest + j], pool.v.row<float>(r),
+                                acc + g * head_dim);
+            }
+          }
+        }
+      }
+      for (int64_t g = 0; g < n_g; ++g) {
+        float* o = out.row<float>(row) + (task.head + g) * head_dim;
+        const float inv = 1.0f / sum[g];
+        for (int64_t d = 0; d < head_dim; ++d) o[d] = acc[g * head_dim + d] * inv;
+      }
     }
   });
 }

@@ -2,14 +2,14 @@
 // activations, logits). Matmul is in cpu_matmul.cpp, the KV ops in cpu_attention.cpp.
 #include "backend/cpu/cpu_backend.h"
 
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
 #include "core/checked_math.h"
 #include "core/error.h"
 #include "core/half.h"
 #include "quant/quant.h"
-
-#include <cmath>
-#include <cstdlib>
-#include <cstring>
 
 namespace ingot::backend::cpu {
 namespace {
@@ -44,10 +44,11 @@ CpuBackend::CpuBackend(const CpuOptions& options)
       thread_scratch_(pool_.n_threads()) {}
 
 Buffer CpuBackend::alloc(size_t bytes) {
-  const size_t rounded = checked_align_up(bytes == 0 ? 64 : bytes, 64, "cpu buffer size",
-                                          ErrorCode::out_of_range);
+  const size_t rounded =
+      checked_align_up(bytes == 0 ? 64 : bytes, 64, "cpu buffer size", ErrorCode::out_of_range);
   void* data = std::aligned_alloc(64, rounded);
-  if (data == nullptr) fail(ErrorCode::out_of_range, "cpu backend: cannot allocate {} bytes", bytes);
+  if (data == nullptr)
+    fail(ErrorCode::out_of_range, "cpu backend: cannot allocate {} bytes", bytes);
   return Buffer(data, bytes, [](void* p) { std::free(p); });
 }
 
@@ -72,11 +73,13 @@ KvPoolStorage CpuBackend::alloc_kv_pool(const KvPoolShape& shape) {
       shape.n_kv_heads <= 0 || shape.head_dim <= 0) {
     fail(ErrorCode::invalid_argument, "kv pool: every dimension must be positive");
   }
-  uint64_t rows = checked_mul(static_cast<uint64_t>(shape.n_layers),
-                              static_cast<uint64_t>(shape.n_blocks), "kv rows",
-                              ErrorCode::out_of_range);
-  rows = checked_mul(rows, static_cast<uint64_t>(shape.block_size), "kv rows", ErrorCode::out_of_range);
-  rows = checked_mul(rows, static_cast<uint64_t>(shape.n_kv_heads), "kv rows", ErrorCode::out_of_range);
+  uint64_t rows =
+      checked_mul(static_cast<uint64_t>(shape.n_layers), static_cast<uint64_t>(shape.n_blocks),
+                  "kv rows", ErrorCode::out_of_range);
+  rows = checked_mul(rows, static_cast<uint64_t>(shape.block_size), "kv rows",
+                     ErrorCode::out_of_range);
+  rows = checked_mul(rows, static_cast<uint64_t>(shape.n_kv_heads), "kv rows",
+                     ErrorCode::out_of_range);
   const Shape s = Shape::of(shape.head_dim, static_cast<int64_t>(rows));
   KvPoolStorage storage;
   storage.pool.shape = shape;
@@ -100,8 +103,8 @@ void CpuBackend::reserve(const WorkspacePlan& plan) {
                                                "workspace", ErrorCode::out_of_range),
                                    "workspace", ErrorCode::out_of_range);
   if (activation_scratch_.size() < act) activation_scratch_.resize(act);
-  grow_thread_scratch(static_cast<size_t>(std::max<int64_t>(
-      {plan.max_context, 2 * plan.max_row_elements, 4 * plan.max_row_elements})));
+  grow_thread_scratch(static_cast<size_t>(
+      std::max<int64_t>({plan.max_context, 2 * plan.max_row_elements, 4 * plan.max_row_elements})));
   const uint64_t logit = checked_mul(static_cast<uint64_t>(plan.max_logit_rows),
                                      static_cast<uint64_t>(plan.max_row_elements), "workspace",
                                      ErrorCode::out_of_range);
@@ -190,7 +193,8 @@ void CpuBackend::add_rms_norm(const Tensor& residual, const Tensor& x, const Ten
       const float* xr = x.row<float>(static_cast<int64_t>(r));
       for (int64_t i = 0; i < d; ++i) res[i] += xr[i];
       float* o = out.row<float>(static_cast<int64_t>(r));
-      const float inv = 1.0f / std::sqrt(kernels_.dot_f32(d, res, res) / static_cast<float>(d) + eps);
+      const float inv =
+          1.0f / std::sqrt(kernels_.dot_f32(d, res, res) / static_cast<float>(d) + eps);
       for (int64_t i = 0; i < d; ++i) o[i] = res[i] * inv * w[i];
     }
   });
@@ -296,9 +300,8 @@ void CpuBackend::logits(const Tensor& hidden, const Tensor& rows, const Tensor& 
   const int64_t n = rows.ne0() * rows.n_rows();
   const int64_t d = hidden.ne0();
   const auto* row = static_cast<const int32_t*>(rows.data);
-  const size_t need = static_cast<size_t>(checked_mul(static_cast<uint64_t>(n),
-                                                      static_cast<uint64_t>(d), "logits rows",
-                                                      ErrorCode::out_of_range));
+  const size_t need = static_cast<size_t>(checked_mul(
+      static_cast<uint64_t>(n), static_cast<uint64_t>(d), "logits rows", ErrorCode::out_of_range));
   if (logit_rows_.size() < need) logit_rows_.resize(need);
   const Tensor gathered = make_tensor(logit_rows_.data(), Type::F32, Shape::of(d, n));
   for (int64_t i = 0; i < n; ++i) {

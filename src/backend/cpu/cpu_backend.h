@@ -6,20 +6,20 @@
 // is owned here and grown only when a step exceeds every earlier one (reserve() pre-grows it).
 #pragma once
 
-#include "backend/backend.h"
-#include "backend/cpu/kernels.h"
-#include "core/thread_pool.h"
-
 #include <algorithm>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "backend/backend.h"
+#include "backend/cpu/kernels.h"
+#include "core/thread_pool.h"
+
 namespace ingot::backend::cpu {
 
 struct CpuOptions {
-  size_t n_threads = 0;      // 0: one per hardware thread
-  std::optional<Isa> isa;    // force an instruction set (tests); unset: the best supported
+  size_t n_threads = 0;    // 0: one per hardware thread
+  std::optional<Isa> isa;  // force an instruction set (tests); unset: the best supported
 };
 
 class CpuBackend final : public Backend {
@@ -88,13 +88,13 @@ class CpuBackend final : public Backend {
   ThreadPool pool_;
   Kernels kernels_;
   std::vector<std::shared_ptr<const void>> kept_alive_;
-  std::vector<uint8_t> activation_scratch_;            // x quantized to vec_dot_type
-  std::vector<std::vector<float>> thread_scratch_;     // one per pool thread
-  std::vector<float> logit_rows_;                      // gathered, normalised rows
+  std::vector<uint8_t> activation_scratch_;         // x quantized to vec_dot_type
+  std::vector<std::vector<float>> thread_scratch_;  // one per pool thread
+  std::vector<float> logit_rows_;                   // gathered, normalised rows
   struct AttentionTask {
     int32_t seq, head, first, last;  // query rows [first, last) of one sequence and head
   };
-  std::vector<AttentionTask> attention_tasks_;         // rebuilt per call, capacity kept
+  std::vector<AttentionTask> attention_tasks_;  // rebuilt per call, capacity kept
 };
 
 }  // namespace ingot::backend::cpu

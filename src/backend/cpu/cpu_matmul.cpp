@@ -8,13 +8,12 @@
 //    vec_dot_type (Q8_0/Q8_K), then quant's integer vec_dot runs per (row, token). Error is
 //    that of activation quantization: <= sum over blocks of (amax_block / 254) * sum|w_i|.
 //  - types without a vec_dot: weight rows are dequantized per task into f32 and tiled.
-#include "backend/cpu/cpu_backend.h"
+#include <algorithm>
 
+#include "backend/cpu/cpu_backend.h"
 #include "core/checked_math.h"
 #include "core/error.h"
 #include "quant/quant.h"
-
-#include <algorithm>
 
 namespace ingot::backend::cpu {
 namespace {
@@ -132,9 +131,8 @@ void CpuBackend::matmul_quantized(const Tensor& x, const Tensor& w, const Tensor
     act = static_cast<const uint8_t*>(x.data);
     act_stride = x.row_stride;
   } else {
-    const size_t need = static_cast<size_t>(checked_mul(act_row, static_cast<uint64_t>(n_tokens),
-                                                        "matmul activations",
-                                                        ErrorCode::out_of_range));
+    const size_t need = static_cast<size_t>(checked_mul(
+        act_row, static_cast<uint64_t>(n_tokens), "matmul activations", ErrorCode::out_of_range));
     if (activation_scratch_.size() < need) activation_scratch_.resize(need);
     const quant::QuantizeRowFn quantize = quant::ops(act_type).quantize_row;
     if (quantize == nullptr) {
@@ -143,7 +141,8 @@ void CpuBackend::matmul_quantized(const Tensor& x, const Tensor& w, const Tensor
     }
     uint8_t* dst = activation_scratch_.data();
     for_ranges(static_cast<size_t>(n_tokens), 1, [&](size_t b, size_t e, size_t) {
-      for (size_t t = b; t < e; ++t) quantize(x.row<float>(static_cast<int64_t>(t)), dst + t * act_row, k);
+      for (size_t t = b; t < e; ++t)
+        quantize(x.row<float>(static_cast<int64_t>(t)), dst + t * act_row, k);
     });
     act = dst;
     act_stride = act_row;

@@ -14,8 +14,7 @@ std::string_view isa_name(Isa isa) {
 
 std::optional<Kernels> kernels_for(Isa isa) {
   switch (isa) {
-    case Isa::scalar:
-      return scalar_kernels();
+    case Isa::scalar: return scalar_kernels();
 #if defined(__x86_64__) || defined(__i386__)
     case Isa::avx2:
       if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
@@ -31,11 +30,9 @@ std::optional<Kernels> kernels_for(Isa isa) {
       return std::nullopt;
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
-    case Isa::neon:
-      return make_neon_kernels();
+    case Isa::neon: return make_neon_kernels();
 #endif
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 

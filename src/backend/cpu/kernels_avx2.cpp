@@ -3,9 +3,9 @@
 #include "backend/cpu/kernels.h"
 
 #if defined(__x86_64__)
-#include "core/half.h"
-
 #include <immintrin.h>
+
+#include "core/half.h"
 
 #define INGOT_AVX2 __attribute__((target("avx2,fma,f16c")))
 
@@ -27,7 +27,8 @@ struct LoadF16 {
 struct LoadBF16 {
   using W = uint16_t;
   INGOT_AVX2 static inline __m256 load(const uint16_t* p) {
-    const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    const __m256i wide =
+        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
   }
   static inline float scalar(const uint16_t* p) { return bf16_to_f32(*p); }

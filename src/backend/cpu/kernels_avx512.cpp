@@ -3,9 +3,9 @@
 #include "backend/cpu/kernels.h"
 
 #if defined(__x86_64__)
-#include "core/half.h"
-
 #include <immintrin.h>
+
+#include "core/half.h"
 
 // GCC 12's AVX-512 headers trip -Wuninitialized on their own _mm512_undefined_* idiom
 // (GCC bug 105593); the warning is about the header, not this code.
@@ -59,7 +59,7 @@ INGOT_AVX512 float dot(int64_t n, const typename L::W* a, const float* b) {
 
 template <typename L, int R, int T>
 INGOT_AVX512 void tile_fixed(int64_t k, const typename L::W* w, size_t w_stride, const float* x,
-                           size_t x_stride, float* out, size_t out_stride) {
+                             size_t x_stride, float* out, size_t out_stride) {
   __m512 acc[R][T];
   for (int r = 0; r < R; ++r) {
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
@@ -84,7 +84,7 @@ INGOT_AVX512 void tile_fixed(int64_t k, const typename L::W* w, size_t w_stride,
 
 template <typename L, int R>
 INGOT_AVX512 void tile_rows(int64_t k, const typename L::W* w, size_t ws, const float* x, size_t xs,
-                          int n_x, float* out, size_t os) {
+                            int n_x, float* out, size_t os) {
   switch (n_x) {
     case 1: tile_fixed<L, R, 1>(k, w, ws, x, xs, out, os); break;
     case 2: tile_fixed<L, R, 2>(k, w, ws, x, xs, out, os); break;
@@ -94,7 +94,7 @@ INGOT_AVX512 void tile_rows(int64_t k, const typename L::W* w, size_t ws, const 
 
 template <typename L>
 INGOT_AVX512 void tile(int64_t k, const typename L::W* w, size_t ws, int n_w, const float* x,
-                     size_t xs, int n_x, float* out, size_t os) {
+                       size_t xs, int n_x, float* out, size_t os) {
   static_assert(kTileRows == 4 && kTileTokens == 3);
   switch (n_w) {
     case 1: tile_rows<L, 1>(k, w, ws, x, xs, n_x, out, os); break;

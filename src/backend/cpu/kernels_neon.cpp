@@ -3,9 +3,9 @@
 #include "backend/cpu/kernels.h"
 
 #if defined(__aarch64__) && defined(__ARM_NEON)
-#include "core/half.h"
-
 #include <arm_neon.h>
+
+#include "core/half.h"
 
 namespace ingot::backend::cpu {
 namespace {
@@ -45,8 +45,8 @@ float dot(int64_t n, const typename L::W* a, const float* b) {
 }
 
 template <typename L, int R, int T>
-void tile_fixed(int64_t k, const typename L::W* w, size_t w_stride, const float* x,
-                size_t x_stride, float* out, size_t out_stride) {
+void tile_fixed(int64_t k, const typename L::W* w, size_t w_stride, const float* x, size_t x_stride,
+                float* out, size_t out_stride) {
   float32x4_t acc[R][T];
   for (int r = 0; r < R; ++r) {
     for (int t = 0; t < T; ++t) acc[r][t] = vdupq_n_f32(0.0f);
@@ -80,8 +80,8 @@ void tile_rows(int64_t k, const typename L::W* w, size_t ws, const float* x, siz
 }
 
 template <typename L>
-void tile(int64_t k, const typename L::W* w, size_t ws, int n_w, const float* x, size_t xs,
-          int n_x, float* out, size_t os) {
+void tile(int64_t k, const typename L::W* w, size_t ws, int n_w, const float* x, size_t xs, int n_x,
+          float* out, size_t os) {
   switch (n_w) {
     case 1: tile_rows<L, 1>(k, w, ws, x, xs, n_x, out, os); break;
     case 2: tile_rows<L, 2>(k, w, ws, x, xs, n_x, out, os); break;
@@ -98,13 +98,15 @@ void axpy_f32(int64_t n, float a, const float* v, float* y) {
 
 void axpy_f16(int64_t n, float a, const uint16_t* v, float* y) {
   int64_t i = 0;
-  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_n_f32(vld1q_f32(y + i), LoadF16::load(v + i), a));
+  for (; i + 4 <= n; i += 4)
+    vst1q_f32(y + i, vfmaq_n_f32(vld1q_f32(y + i), LoadF16::load(v + i), a));
   for (; i < n; ++i) y[i] += a * f16_to_f32(v[i]);
 }
 
 void to_f16(int64_t n, const float* in, uint16_t* out) {
   int64_t i = 0;
-  for (; i + 4 <= n; i += 4) vst1_u16(out + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(in + i))));
+  for (; i + 4 <= n; i += 4)
+    vst1_u16(out + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(in + i))));
   for (; i < n; ++i) out[i] = f32_to_f16(in[i]);
 }
 

@@ -1,6 +1,5 @@
 // Portable scalar kernels: the reference for the SIMD tables and the fallback on any CPU.
 #include "backend/cpu/kernels.h"
-
 #include "core/half.h"
 
 namespace ingot::backend::cpu {
@@ -23,8 +22,8 @@ float dot_f16(int64_t n, const uint16_t* a, const float* b) {
 }
 
 template <typename W, float (*Load)(const W*, int64_t)>
-void tile(int64_t k, const W* w, size_t w_stride, int n_w, const float* x, size_t x_stride,
-          int n_x, float* out, size_t out_stride) {
+void tile(int64_t k, const W* w, size_t w_stride, int n_w, const float* x, size_t x_stride, int n_x,
+          float* out, size_t out_stride) {
   for (int t = 0; t < n_x; ++t) {
     for (int r = 0; r < n_w; ++r) {
       const W* wr = w + r * w_stride;

@@ -2,13 +2,12 @@
 // context lengths in one call (decodes and prefill chunks mixed), partial blocks, scattered
 // block tables, GQA 4 and 8, head_dim 64 and 128, F16 and F32 pools; one sequence processed as
 // one prefill equals the same sequence processed as chunks then decodes; write_kv, copy_blocks.
-#include "backend_test_util.h"
-
-#include "core/error.h"
-#include "core/half.h"
-
 #include <algorithm>
 #include <numeric>
+
+#include "backend_test_util.h"
+#include "core/error.h"
+#include "core/half.h"
 
 namespace ingot::backend {
 namespace {
@@ -16,8 +15,8 @@ namespace {
 using quant::Type;
 
 struct Sequence {
-  int32_t context;   // tokens in the cache after this step
-  int32_t queries;   // new tokens this step (the last `queries` of context)
+  int32_t context;  // tokens in the cache after this step
+  int32_t queries;  // new tokens this step (the last `queries` of context)
   std::vector<int32_t> blocks;
   std::vector<float> k, v;  // [context][n_kv * head_dim]
   std::vector<float> q;     // [queries][n_heads * head_dim]
@@ -48,8 +47,12 @@ class Attention : public ::testing::TestWithParam<Config> {
 
   KvPoolShape pool_shape() const {
     const Config& c = GetParam();
-    return KvPoolShape{.n_layers = 3, .n_blocks = 48, .block_size = kBlockSize,
-                       .n_kv_heads = c.n_kv_heads, .head_dim = c.head_dim, .type = c.kv_type};
+    return KvPoolShape{.n_layers = 3,
+                       .n_blocks = 48,
+                       .block_size = kBlockSize,
+                       .n_kv_heads = c.n_kv_heads,
+                       .head_dim = c.head_dim,
+                       .type = c.kv_type};
   }
   int64_t kv_width() const { return GetParam().n_kv_heads * GetParam().head_dim; }
   int64_t q_width() const { return kv_width() * GetParam().group; }
@@ -86,8 +89,10 @@ class Attention : public ::testing::TestWithParam<Config> {
     std::vector<int32_t> slots;
     for (size_t i = 0; i < seqs.size(); ++i) {
       for (int64_t t = ranges[i].first; t < ranges[i].second; ++t) {
-        k.insert(k.end(), seqs[i].k.begin() + t * kv_width(), seqs[i].k.begin() + (t + 1) * kv_width());
-        v.insert(v.end(), seqs[i].v.begin() + t * kv_width(), seqs[i].v.begin() + (t + 1) * kv_width());
+        k.insert(k.end(), seqs[i].k.begin() + t * kv_width(),
+                 seqs[i].k.begin() + (t + 1) * kv_width());
+        v.insert(v.end(), seqs[i].v.begin() + t * kv_width(),
+                 seqs[i].v.begin() + (t + 1) * kv_width());
         slots.push_back(slot(seqs[i], t));
       }
     }
@@ -123,8 +128,11 @@ class Attention : public ::testing::TestWithParam<Config> {
     auto st = test::i32_tensor(*backend, starts);
     auto ct = test::i32_tensor(*backend, contexts);
     auto tt = test::i32_tensor(*backend, table, max_blocks);
-    AttentionBatch batch{.n_seqs = static_cast<int64_t>(seqs.size()), .max_context = 0,
-                         .query_start = st.t, .context_len = ct.t, .block_table = tt.t};
+    AttentionBatch batch{.n_seqs = static_cast<int64_t>(seqs.size()),
+                         .max_context = 0,
+                         .query_start = st.t,
+                         .context_len = ct.t,
+                         .block_table = tt.t};
     auto out = test::make_owned(*backend, Type::F32, Shape::of(q_width(), starts.back()));
     backend->attention(qt.t, pool, kLayer, batch, 0.0f, out.t);
     return test::read_f32(out.t);
@@ -157,7 +165,8 @@ class Attention : public ::testing::TestWithParam<Config> {
       for (double& x : scores) sum += (x = std::exp(x - max_score));
       for (int64_t j = 0; j <= query_token; ++j) {
         for (int64_t d = 0; d < c.head_dim; ++d) {
-          out[h * c.head_dim + d] += scores[j] / sum * stored(s.v[j * kv_width() + kvh * c.head_dim + d]);
+          out[h * c.head_dim + d] +=
+              scores[j] / sum * stored(s.v[j * kv_width() + kvh * c.head_dim + d]);
         }
       }
     }
@@ -231,8 +240,12 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Attention, ::testing::ValuesIn(kConfigs), confi
 class KvOps : public ::testing::Test {
  protected:
   cpu::CpuBackend backend{cpu::CpuOptions{.n_threads = 2, .isa = std::nullopt}};
-  KvPoolShape shape{.n_layers = 2, .n_blocks = 4, .block_size = 16, .n_kv_heads = 2,
-                    .head_dim = 8, .type = Type::F32};
+  KvPoolShape shape{.n_layers = 2,
+                    .n_blocks = 4,
+                    .block_size = 16,
+                    .n_kv_heads = 2,
+                    .head_dim = 8,
+                    .type = Type::F32};
 };
 
 TEST_F(KvOps, WriteKvStoresRowsAtSlotsAndSkipsNegativeSlots) {
@@ -288,8 +301,11 @@ TEST_F(KvOps, AttentionRejectsBadBatchDescriptions) {
   auto table = test::i32_tensor(backend, {0, 1}, 2);
   auto run = [&](const std::vector<int32_t>& ctx, const test::Owned& tbl) {
     auto ct = test::i32_tensor(backend, ctx);
-    AttentionBatch batch{.n_seqs = 1, .max_context = 32, .query_start = starts.t,
-                         .context_len = ct.t, .block_table = tbl.t};
+    AttentionBatch batch{.n_seqs = 1,
+                         .max_context = 32,
+                         .query_start = starts.t,
+                         .context_len = ct.t,
+                         .block_table = tbl.t};
     backend.attention(q.t, storage.pool, 0, batch, 0.0f, out.t);
   };
   EXPECT_NO_THROW(run({20}, table));

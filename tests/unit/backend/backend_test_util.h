@@ -7,15 +7,15 @@
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #endif
 
-#include "backend/cpu/cpu_backend.h"
-#include "backend/tensor.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
+
+#include "backend/cpu/cpu_backend.h"
+#include "backend/tensor.h"
 
 namespace ingot::backend::test {
 
@@ -31,7 +31,8 @@ inline Owned make_owned(Backend& b, quant::Type type, Shape shape) {
   return o;
 }
 
-inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0f,
+                                        float hi = 1.0f) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(lo, hi);
   std::vector<float> v(n);
@@ -40,14 +41,16 @@ inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0
 }
 
 inline Owned f32_tensor(Backend& b, const std::vector<float>& values, int64_t ne0) {
-  Owned o = make_owned(b, quant::Type::F32, Shape::of(ne0, static_cast<int64_t>(values.size()) / ne0));
+  Owned o =
+      make_owned(b, quant::Type::F32, Shape::of(ne0, static_cast<int64_t>(values.size()) / ne0));
   std::memcpy(o.t.data, values.data(), values.size() * sizeof(float));
   return o;
 }
 
 inline Owned i32_tensor(Backend& b, const std::vector<int32_t>& values, int64_t ne0 = 0) {
   if (ne0 == 0) ne0 = static_cast<int64_t>(values.size());
-  Owned o = make_owned(b, quant::Type::I32, Shape::of(ne0, static_cast<int64_t>(values.size()) / ne0));
+  Owned o =
+      make_owned(b, quant::Type::I32, Shape::of(ne0, static_cast<int64_t>(values.size()) / ne0));
   std::memcpy(o.t.data, values.data(), values.size() * sizeof(int32_t));
   return o;
 }

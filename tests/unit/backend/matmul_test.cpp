@@ -2,7 +2,6 @@
 // against the double matmul of the dequantized weight (tolerance from activation
 // quantization), and every SIMD table against the scalar one.
 #include "backend_test_util.h"
-
 #include "core/error.h"
 #include "core/half.h"
 #include "quant/quant.h"
@@ -64,8 +63,8 @@ void check_matmul(cpu::CpuBackend& backend, Type type, int64_t k, int64_t n_out,
   auto out = test::make_owned(backend, Type::F32, Shape::of(n_out, n_tokens));
   backend.matmul(xt.t, w, with_bias ? &bt.t : nullptr, out.t);
   const auto got = test::read_f32(out.t);
-  const Type act = quant::ops(type).vec_dot != nullptr &&
-                           type != Type::F32 && type != Type::F16 && type != Type::BF16
+  const Type act = quant::ops(type).vec_dot != nullptr && type != Type::F32 && type != Type::F16 &&
+                           type != Type::BF16
                        ? quant::ops(type).vec_dot_type
                        : Type::F32;
   double worst = 0;
@@ -85,7 +84,8 @@ void check_matmul(cpu::CpuBackend& backend, Type type, int64_t k, int64_t n_out,
                           << " expected " << ref;
     }
   }
-  ::testing::Test::RecordProperty(std::string(quant::name(type)) + "_worst_error_over_bound", std::to_string(worst));
+  ::testing::Test::RecordProperty(std::string(quant::name(type)) + "_worst_error_over_bound",
+                                  std::to_string(worst));
 }
 
 class Matmul : public ::testing::TestWithParam<cpu::Isa> {
@@ -95,9 +95,9 @@ class Matmul : public ::testing::TestWithParam<cpu::Isa> {
 
 TEST_P(Matmul, FloatWeightsMatchDoubleReferenceOnOddShapes) {
   for (Type type : {Type::F32, Type::F16, Type::BF16}) {
-    check_matmul(backend, type, 67, 37, 17, false);   // k not a multiple of 8 or 16
-    check_matmul(backend, type, 256, 9, 1, true);     // decode, with bias
-    check_matmul(backend, type, 130, 5, 50, true);    // more tokens than one task
+    check_matmul(backend, type, 67, 37, 17, false);  // k not a multiple of 8 or 16
+    check_matmul(backend, type, 256, 9, 1, true);    // decode, with bias
+    check_matmul(backend, type, 130, 5, 50, true);   // more tokens than one task
   }
 }
 
@@ -142,7 +142,8 @@ TEST_P(Matmul, WritesIntoAStridedOutputView) {
   auto xt = test::f32_tensor(backend, x, k);
   std::vector<float> wide(static_cast<size_t>(width * n_tokens), 7.0f);
   Tensor out{wide.data() + 3, Type::F32, Shape::of(n_out, n_tokens), width * sizeof(float)};
-  const Tensor w = backend.upload_weight(weight.bytes.data(), Type::F32, Shape::of(k, n_out), nullptr);
+  const Tensor w =
+      backend.upload_weight(weight.bytes.data(), Type::F32, Shape::of(k, n_out), nullptr);
   backend.matmul(xt.t, w, nullptr, out);
   for (int64_t t = 0; t < n_tokens; ++t) {
     for (int64_t c = 0; c < width; ++c) {
@@ -188,7 +189,8 @@ TEST_P(Matmul, ResultsAreBatchAndThreadInvariant) {
       auto one = test::make_owned(backend, Type::F32, Shape::of(n_out, 1));
       backend.matmul(xt.t.rows(t, 1), w, nullptr, one.t);
       const auto single = test::read_f32(one.t);
-      for (int64_t r = 0; r < n_out; ++r) ASSERT_EQ(single[r], batched[t * n_out + r]) << t << " " << r;
+      for (int64_t r = 0; r < n_out; ++r)
+        ASSERT_EQ(single[r], batched[t * n_out + r]) << t << " " << r;
     }
   }
 }

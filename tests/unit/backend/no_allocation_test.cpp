@@ -1,13 +1,12 @@
 // Invariant 4 on the CPU: after reserve() and one warm-up step, a forward step's worth of ops
 // allocates no heap memory. This file replaces global operator new for the whole test binary
 // with a counting version (malloc-backed); counting is on only inside the measured region.
-#include "backend_test_util.h"
-
-#include "quant/quant.h"
-
 #include <atomic>
 #include <cstdlib>
 #include <new>
+
+#include "backend_test_util.h"
+#include "quant/quant.h"
 
 namespace {
 std::atomic<bool> g_counting{false};
@@ -25,8 +24,12 @@ void* counted_alloc(size_t size, size_t align) {
 
 void* operator new(size_t size) { return counted_alloc(size, 0); }
 void* operator new[](size_t size) { return counted_alloc(size, 0); }
-void* operator new(size_t size, std::align_val_t a) { return counted_alloc(size, static_cast<size_t>(a)); }
-void* operator new[](size_t size, std::align_val_t a) { return counted_alloc(size, static_cast<size_t>(a)); }
+void* operator new(size_t size, std::align_val_t a) {
+  return counted_alloc(size, static_cast<size_t>(a));
+}
+void* operator new[](size_t size, std::align_val_t a) {
+  return counted_alloc(size, static_cast<size_t>(a));
+}
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
@@ -44,10 +47,14 @@ using quant::Type;
 TEST(CpuBackend, AStepOfOpsAllocatesNothingAfterWarmUp) {
   cpu::CpuBackend backend(cpu::CpuOptions{.n_threads = 2});
   const int64_t d = 256, n_heads = 4, n_kv = 2, head_dim = 64, ff = 512, vocab = 300, n_tok = 9;
-  backend.reserve(WorkspacePlan{.max_tokens = 64, .max_row_elements = ff, .max_context = 64,
-                                .max_logit_rows = 4});
-  KvPoolStorage kv = backend.alloc_kv_pool(KvPoolShape{.n_layers = 1, .n_blocks = 4,
-      .block_size = 16, .n_kv_heads = n_kv, .head_dim = head_dim, .type = Type::F16});
+  backend.reserve(WorkspacePlan{
+      .max_tokens = 64, .max_row_elements = ff, .max_context = 64, .max_logit_rows = 4});
+  KvPoolStorage kv = backend.alloc_kv_pool(KvPoolShape{.n_layers = 1,
+                                                       .n_blocks = 4,
+                                                       .block_size = 16,
+                                                       .n_kv_heads = n_kv,
+                                                       .head_dim = head_dim,
+                                                       .type = Type::F16});
   // Weights: a Q4_K projection, an F16 projection, an F32 norm, a Q8_0 embedding.
   auto quantized = [&](Type type, int64_t k, int64_t n, uint32_t seed) {
     const auto values = test::random_floats(static_cast<size_t>(k * n), seed);
@@ -60,9 +67,11 @@ TEST(CpuBackend, AStepOfOpsAllocatesNothingAfterWarmUp) {
   const auto wq_bytes = quantized(Type::Q4_K, d, n_heads * head_dim, 1);
   const auto wup_bytes = quantized(Type::F16, d, ff, 2);
   const auto emb_bytes = quantized(Type::Q8_0, d, vocab, 3);
-  const Tensor wq = backend.upload_weight(wq_bytes.data(), Type::Q4_K, Shape::of(d, n_heads * head_dim), nullptr);
+  const Tensor wq =
+      backend.upload_weight(wq_bytes.data(), Type::Q4_K, Shape::of(d, n_heads * head_dim), nullptr);
   const Tensor wup = backend.upload_weight(wup_bytes.data(), Type::F16, Shape::of(d, ff), nullptr);
-  const Tensor emb = backend.upload_weight(emb_bytes.data(), Type::Q8_0, Shape::of(d, vocab), nullptr);
+  const Tensor emb =
+      backend.upload_weight(emb_bytes.data(), Type::Q8_0, Shape::of(d, vocab), nullptr);
   auto norm = test::f32_tensor(backend, test::random_floats(d, 4, 0.5f, 1.5f), d);
   auto ids = test::i32_tensor(backend, {1, 5, 7, 299, 0, 3, 3, 8, 100});
   auto pos = test::i32_tensor(backend, {0, 1, 2, 3, 4, 5, 6, 7, 8});
@@ -79,8 +88,11 @@ TEST(CpuBackend, AStepOfOpsAllocatesNothingAfterWarmUp) {
   auto up = test::make_owned(backend, Type::F32, Shape::of(ff, n_tok));
   auto logits = test::make_owned(backend, Type::F32, Shape::of(ff, 1));
   const RopeTable rope = make_rope_table(RopeParams{.head_dim = head_dim});
-  const AttentionBatch batch{.n_seqs = 1, .max_context = n_tok, .query_start = starts.t,
-                             .context_len = ctx.t, .block_table = table.t};
+  const AttentionBatch batch{.n_seqs = 1,
+                             .max_context = n_tok,
+                             .query_start = starts.t,
+                             .context_len = ctx.t,
+                             .block_table = table.t};
 
   auto step = [&] {
     backend.embed(ids.t, emb, h.t);

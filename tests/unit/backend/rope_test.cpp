@@ -1,9 +1,9 @@
 #include "backend/rope.h"
-#include "backend_test_util.h"
-
-#include "core/error.h"
 
 #include <numbers>
+
+#include "backend_test_util.h"
+#include "core/error.h"
 
 namespace ingot::backend {
 namespace {
@@ -101,21 +101,32 @@ TEST_P(Rope, NeoxLayoutWithPartialRotaryMatchesFormula) {
 }
 
 TEST_P(Rope, LinearScalingMatchesFormula) {
-  RopeParams p{.head_dim = 64, .freq_base = 10000.0f, .scaling = RopeScaling::linear, .factor = 4.0f};
+  RopeParams p{
+      .head_dim = 64, .freq_base = 10000.0f, .scaling = RopeScaling::linear, .factor = 4.0f};
   check_rope(p, GetParam(), 2, 11);
 }
 
 TEST_P(Rope, YarnMatchesFormula) {
-  RopeParams p{.head_dim = 128, .layout = RopeLayout::neox, .freq_base = 1e6f,
-               .scaling = RopeScaling::yarn, .factor = 4.0f, .ext_factor = 1.0f,
-               .attn_factor = 1.0f, .beta_fast = 32.0f, .beta_slow = 1.0f,
+  RopeParams p{.head_dim = 128,
+               .layout = RopeLayout::neox,
+               .freq_base = 1e6f,
+               .scaling = RopeScaling::yarn,
+               .factor = 4.0f,
+               .ext_factor = 1.0f,
+               .attn_factor = 1.0f,
+               .beta_fast = 32.0f,
+               .beta_slow = 1.0f,
                .original_context = 32768};
   check_rope(p, GetParam(), 2, 13);
 }
 
 TEST_P(Rope, Llama3ScalingAndFreqFactorsMatchFormula) {
-  RopeParams p{.head_dim = 64, .freq_base = 500000.0f, .scaling = RopeScaling::llama3,
-               .factor = 32.0f, .original_context = 8192, .low_freq_factor = 1.0f,
+  RopeParams p{.head_dim = 64,
+               .freq_base = 500000.0f,
+               .scaling = RopeScaling::llama3,
+               .factor = 32.0f,
+               .original_context = 8192,
+               .low_freq_factor = 1.0f,
                .high_freq_factor = 4.0f};
   check_rope(p, GetParam(), 4, 7);
   RopeParams q{.head_dim = 64, .freq_base = 500000.0f};
@@ -127,20 +138,26 @@ INSTANTIATE_TEST_SUITE_P(Isas, Rope, ::testing::ValuesIn(available_isas()), test
 
 TEST(RopeTable, YarnCorrectionDimsAndMagnitudeAreTheKnownValues) {
   // n_rot 128, base 10000, original context 4096: corr dims 20.94 -> 20 and 45.03 -> 46.
-  RopeParams p{.head_dim = 128, .freq_base = 10000.0f, .scaling = RopeScaling::yarn,
-               .factor = 8.0f, .original_context = 4096};
+  RopeParams p{.head_dim = 128,
+               .freq_base = 10000.0f,
+               .scaling = RopeScaling::yarn,
+               .factor = 8.0f,
+               .original_context = 4096};
   const RopeTable t = make_rope_table(p);
   const auto base = [&](int i) { return std::pow(10000.0, -2.0 * i / 128); };
-  EXPECT_NEAR(t.inv_freq[20], base(20), 1e-6 * base(20));           // pure extrapolation
-  EXPECT_NEAR(t.inv_freq[46], base(46) / 8.0, 1e-6 * base(46));     // pure interpolation
-  const double mix = 1.0 - (33.0 - 20.0) / 26.0;                    // between the two
+  EXPECT_NEAR(t.inv_freq[20], base(20), 1e-6 * base(20));        // pure extrapolation
+  EXPECT_NEAR(t.inv_freq[46], base(46) / 8.0, 1e-6 * base(46));  // pure interpolation
+  const double mix = 1.0 - (33.0 - 20.0) / 26.0;                 // between the two
   EXPECT_NEAR(t.inv_freq[33], base(33) * (mix + (1 - mix) / 8.0), 1e-6 * base(33));
   EXPECT_NEAR(t.magnitude, 1.0 + 0.1 * std::log(8.0), 1e-6);
 }
 
 TEST(RopeTable, Llama3KeepsHighFrequenciesAndDividesLowOnes) {
-  RopeParams p{.head_dim = 64, .freq_base = 500000.0f, .scaling = RopeScaling::llama3,
-               .factor = 32.0f, .original_context = 8192};
+  RopeParams p{.head_dim = 64,
+               .freq_base = 500000.0f,
+               .scaling = RopeScaling::llama3,
+               .factor = 32.0f,
+               .original_context = 8192};
   const RopeTable t = make_rope_table(p);
   EXPECT_FLOAT_EQ(t.inv_freq[0], 1.0f);
   const double last = std::pow(500000.0, -62.0 / 64);

@@ -1,6 +1,5 @@
 // embed, rms_norm, add_rms_norm, swiglu, gelu, add, scale, logits against double references.
 #include "backend_test_util.h"
-
 #include "core/error.h"
 #include "core/half.h"
 #include "quant/quant.h"
@@ -78,7 +77,8 @@ TEST_P(RowOps, ActivationsMatchReference) {
   got = test::read_f32(out.t);
   for (size_t i = 0; i < a.size(); ++i) {
     const double x = a[i];
-    const double expect = 0.5 * x * (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * (x + 0.044715 * x * x * x)));
+    const double expect =
+        0.5 * x * (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * (x + 0.044715 * x * x * x)));
     ASSERT_NEAR(got[i], expect, 1e-5 * (1 + std::abs(x)));
   }
   backend.add(at.t, bt.t, out.t);
@@ -97,12 +97,15 @@ TEST_P(RowOps, EmbedDequantizesSelectedRowsOfEveryType) {
   auto id_t = test::i32_tensor(backend, ids);
   int n_types = 0;
   for (const auto& traits : quant::all_types()) {
-    if (!quant::is_supported(traits.type) || quant::ops(traits.type).quantize_row == nullptr) continue;
+    if (!quant::is_supported(traits.type) || quant::ops(traits.type).quantize_row == nullptr)
+      continue;
     SCOPED_TRACE(std::string(traits.name));
     const size_t row = quant::row_bytes(traits.type, d);
     std::vector<uint8_t> weight(row * vocab);
-    for (int64_t r = 0; r < vocab; ++r) quant::quantize_row(traits.type, &values[r * d], &weight[r * row], d);
-    const Tensor w = backend.upload_weight(weight.data(), traits.type, Shape::of(d, vocab), nullptr);
+    for (int64_t r = 0; r < vocab; ++r)
+      quant::quantize_row(traits.type, &values[r * d], &weight[r * row], d);
+    const Tensor w =
+        backend.upload_weight(weight.data(), traits.type, Shape::of(d, vocab), nullptr);
     auto out = test::make_owned(backend, Type::F32, Shape::of(d, static_cast<int64_t>(ids.size())));
     backend.embed(id_t.t, w, out.t);
     const auto got = test::read_f32(out.t);
