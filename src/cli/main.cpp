@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   try {
     ingot::configure_logging(ingot::LogFormat::text);
     ingot::cli::register_serve(app);
+    ingot::cli::register_tokenize(app);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
