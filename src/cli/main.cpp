@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     ingot::configure_logging(ingot::LogFormat::text);
     ingot::cli::register_serve(app);
     ingot::cli::register_tokenize(app);
+    ingot::cli::register_template(app);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
