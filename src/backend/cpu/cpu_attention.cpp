@@ -181,49 +181,39 @@ void CpuBackend::attention(const Tensor& q, const KvPool& pool, int64_t layer,
     const int64_t first_pos = ctx[task.seq] - q_len;
     float* scores = thread_scratch(thread);  // [n_g][longest]
     float* acc = scores + n_g * longest;     // [n_g][head_dim]
-    float max_score[kMaxHeadsPerTask];
     float sum[kMaxHeadsPerTask];
+    // Consecutive slots of one kv head are n_kv_heads rows apart.
+    const size_t slot_stride =
+        static_cast<size_t>(s.n_kv_heads) * pool.k.row_stride / (f16 ? 2 : 4);
     for (int64_t row = task.first; row < task.last; ++row) {
       const int64_t n_keys = first_pos + (row - qs[task.seq]) + 1;  // causal: keys 0..pos
       const float* qv = q.row<float>(row) + task.head * head_dim;   // n_g heads, contiguous
-      std::fill(max_score, max_score + n_g, -INFINITY);
       for (int64_t j0 = 0; j0 < n_keys; j0 += s.block_size) {
-        const int64_t base = pool_row(s, layer, table[j0 / s.block_size] * s.block_size) + kv_head;
-        const int64_t j1 = std::min(n_keys, j0 + s.block_size);
-        for (int64_t j = j0; j < j1; ++j) {
-          const int64_t r = base + (j - j0) * s.n_kv_heads;
-          for (int64_t g = 0; g < n_g; ++g) {
-            const float* qg = qv + g * head_dim;
-            const float dot = f16 ? kernels_.dot_f16(head_dim, pool.k.row<uint16_t>(r), qg)
-                                  : kernels_.dot_f32(head_dim, pool.k.row<float>(r), qg);
-            scores[g * longest + j] = dot * scale;
-            max_score[g] = std::max(max_score[g], dot * scale);
-          }
+        const int64_t r = pool_row(s, layer, table[j0 / s.block_size] * s.block_size) + kv_head;
+        const int64_t n = std::min(n_keys - j0, s.block_size);
+        if (f16) {
+          kernels_.qk_f16(head_dim, pool.k.row<uint16_t>(r), slot_stride, n, qv, n_g, scale,
+                          scores + j0, static_cast<size_t>(longest));
+        } else {
+          kernels_.qk_f32(head_dim, pool.k.row<float>(r), slot_stride, n, qv, n_g, scale,
+                          scores + j0, static_cast<size_t>(longest));
         }
       }
       for (int64_t g = 0; g < n_g; ++g) {
         float* sg = scores + g * longest;
-        sum[g] = 0.0f;
-        for (int64_t j = 0; j < n_keys; ++j) {
-          sg[j] = std::exp(sg[j] - max_score[g]);
-          sum[g] += sg[j];
-        }
+        const float max_score = *std::max_element(sg, sg + n_keys);
+        sum[g] = kernels_.exp_sum(n_keys, sg, max_score);
       }
       std::fill(acc, acc + n_g * head_dim, 0.0f);
       for (int64_t j0 = 0; j0 < n_keys; j0 += s.block_size) {
-        const int64_t base = pool_row(s, layer, table[j0 / s.block_size] * s.block_size) + kv_head;
-        const int64_t j1 = std::min(n_keys, j0 + s.block_size);
-        for (int64_t j = j0; j < j1; ++j) {
-          const int64_t r = base + (j - j0) * s.n_kv_heads;
-          for (int64_t g = 0; g < n_g; ++g) {
-            if (f16) {
-              kernels_.axpy_f16(head_dim, scores[g * longest + j], pool.v.row<uint16_t>(r),
-                                acc + g * head_dim);
-            } else {
-              kernels_.axpy_f32(head_dim, scores[g * longest + j], pool.v.row<float>(r),
-                                acc + g * head_dim);
-            }
-          }
+        const int64_t r = pool_row(s, layer, table[j0 / s.block_size] * s.block_size) + kv_head;
+        const int64_t n = std::min(n_keys - j0, s.block_size);
+        if (f16) {
+          kernels_.pv_f16(head_dim, pool.v.row<uint16_t>(r), slot_stride, n, scores + j0, n_g,
+                          static_cast<size_t>(longest), acc);
+        } else {
+          kernels_.pv_f32(head_dim, pool.v.row<float>(r), slot_stride, n, scores + j0, n_g,
+                          static_cast<size_t>(longest), acc);
         }
       }
       for (int64_t g = 0; g < n_g; ++g) {

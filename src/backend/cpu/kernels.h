@@ -23,6 +23,13 @@ template <typename W>
 using TileFn = void (*)(int64_t k, const W* w, size_t w_stride, int n_w, const float* x,
                         size_t x_stride, int n_x, float* out, size_t out_stride);
 
+template <typename K>
+using QkFn = void (*)(int64_t head_dim, const K* k, size_t k_stride, int64_t n_keys, const float* q,
+                      int64_t n_g, float scale, float* scores, size_t score_stride);
+template <typename V>
+using PvFn = void (*)(int64_t head_dim, const V* v, size_t v_stride, int64_t n_keys, const float* p,
+                      int64_t n_g, size_t p_stride, float* acc);
+
 struct Kernels {
   Isa isa = Isa::scalar;
   float (*dot_f32)(int64_t n, const float* a, const float* b) = nullptr;
@@ -35,6 +42,16 @@ struct Kernels {
   void (*axpy_f16)(int64_t n, float a, const uint16_t* v, float* y) = nullptr;
   void (*f32_to_f16)(int64_t n, const float* in, uint16_t* out) = nullptr;
   void (*f16_to_f32)(int64_t n, const uint16_t* in, float* out) = nullptr;
+  // Attention over one block of keys for n_g query heads sharing a kv head (q: n_g rows of
+  // head_dim floats, contiguous; K/V rows k_stride elements apart):
+  //   qk: scores[g * score_stride + j] = scale * dot(q_g, k_j)
+  //   pv: acc[g * head_dim + i] += sum_j p[g * p_stride + j] * v_j[i]
+  QkFn<uint16_t> qk_f16 = nullptr;
+  QkFn<float> qk_f32 = nullptr;
+  PvFn<uint16_t> pv_f16 = nullptr;
+  PvFn<float> pv_f32 = nullptr;
+  // x[i] = exp(x[i] - shift) for i < n; returns the sum (the softmax numerator and denominator).
+  float (*exp_sum)(int64_t n, float* x, float shift) = nullptr;
 };
 
 const Kernels& scalar_kernels();

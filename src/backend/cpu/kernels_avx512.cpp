@@ -5,6 +5,9 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/half.h"
 
 // GCC 12's AVX-512 headers trip -Wuninitialized on their own _mm512_undefined_* idiom
@@ -137,6 +140,130 @@ INGOT_AVX512 void from_f16(int64_t n, const uint16_t* in, float* out) {
   for (; i < n; ++i) out[i] = f16_to_f32(in[i]);
 }
 
+using VF = __m512;
+constexpr int64_t kLanes = 16;
+INGOT_AVX512 inline VF vzero() { return _mm512_setzero_ps(); }
+INGOT_AVX512 inline VF vload(const float* p) { return _mm512_loadu_ps(p); }
+INGOT_AVX512 inline void vstore(float* p, VF v) { _mm512_storeu_ps(p, v); }
+INGOT_AVX512 inline VF vset1(float x) { return _mm512_set1_ps(x); }
+INGOT_AVX512 inline VF vfma(VF a, VF b, VF c) { return _mm512_fmadd_ps(a, b, c); }
+INGOT_AVX512 inline VF vmul(VF a, VF b) { return _mm512_mul_ps(a, b); }
+INGOT_AVX512 inline VF vadd(VF a, VF b) { return _mm512_add_ps(a, b); }
+INGOT_AVX512 inline VF vsub(VF a, VF b) { return _mm512_sub_ps(a, b); }
+INGOT_AVX512 inline VF vmin(VF a, VF b) { return _mm512_min_ps(a, b); }
+INGOT_AVX512 inline VF vmax(VF a, VF b) { return _mm512_max_ps(a, b); }
+INGOT_AVX512 inline VF vround(VF a) {
+  return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+INGOT_AVX512 inline VF vpow2(VF n) {  // 2^n for integral n in [-126, 127]
+  const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+}
+
+// --- attention inner loops (the same text in the AVX2 and AVX-512 files; helpers differ) ---
+
+template <typename L, int G>
+INGOT_AVX512 void qk_group(int64_t d, const typename L::W* k, size_t k_stride, int64_t n_keys,
+                           const float* q, float scale, float* scores, size_t score_stride) {
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const typename L::W* kj = k + j * k_stride;
+    VF acc[G];
+    for (int g = 0; g < G; ++g) acc[g] = vzero();
+    int64_t i = 0;
+    for (; i + kLanes <= d; i += kLanes) {
+      const VF kv = L::load(kj + i);
+      for (int g = 0; g < G; ++g) acc[g] = vfma(kv, vload(q + g * d + i), acc[g]);
+    }
+    for (int g = 0; g < G; ++g) {
+      float sum = hsum(acc[g]);
+      for (int64_t t = i; t < d; ++t) sum += L::scalar(kj + t) * q[g * d + t];
+      scores[g * score_stride + j] = sum * scale;
+    }
+  }
+}
+
+template <typename L>
+INGOT_AVX512 void qk(int64_t d, const typename L::W* k, size_t k_stride, int64_t n_keys,
+                     const float* q, int64_t n_g, float scale, float* scores, size_t score_stride) {
+  for (int64_t g = 0; g < n_g; g += 4) {
+    const float* qg = q + g * d;
+    float* sg = scores + g * score_stride;
+    switch (std::min<int64_t>(4, n_g - g)) {
+      case 1: qk_group<L, 1>(d, k, k_stride, n_keys, qg, scale, sg, score_stride); break;
+      case 2: qk_group<L, 2>(d, k, k_stride, n_keys, qg, scale, sg, score_stride); break;
+      case 3: qk_group<L, 3>(d, k, k_stride, n_keys, qg, scale, sg, score_stride); break;
+      default: qk_group<L, 4>(d, k, k_stride, n_keys, qg, scale, sg, score_stride); break;
+    }
+  }
+}
+
+template <typename L, int G>
+INGOT_AVX512 void pv_group(int64_t d, const typename L::W* v, size_t v_stride, int64_t n_keys,
+                           const float* p, size_t p_stride, float* acc) {
+  int64_t i = 0;
+  for (; i + kLanes <= d; i += kLanes) {
+    VF a[G];
+    for (int g = 0; g < G; ++g) a[g] = vload(acc + g * d + i);
+    for (int64_t j = 0; j < n_keys; ++j) {
+      const VF vv = L::load(v + j * v_stride + i);
+      for (int g = 0; g < G; ++g) a[g] = vfma(vset1(p[g * p_stride + j]), vv, a[g]);
+    }
+    for (int g = 0; g < G; ++g) vstore(acc + g * d + i, a[g]);
+  }
+  for (; i < d; ++i) {
+    for (int64_t j = 0; j < n_keys; ++j) {
+      for (int g = 0; g < G; ++g)
+        acc[g * d + i] += p[g * p_stride + j] * L::scalar(v + j * v_stride + i);
+    }
+  }
+}
+
+template <typename L>
+INGOT_AVX512 void pv(int64_t d, const typename L::W* v, size_t v_stride, int64_t n_keys,
+                     const float* p, int64_t n_g, size_t p_stride, float* acc) {
+  for (int64_t g = 0; g < n_g; g += 4) {
+    const float* pg = p + g * p_stride;
+    float* ag = acc + g * d;
+    switch (std::min<int64_t>(4, n_g - g)) {
+      case 1: pv_group<L, 1>(d, v, v_stride, n_keys, pg, p_stride, ag); break;
+      case 2: pv_group<L, 2>(d, v, v_stride, n_keys, pg, p_stride, ag); break;
+      case 3: pv_group<L, 3>(d, v, v_stride, n_keys, pg, p_stride, ag); break;
+      default: pv_group<L, 4>(d, v, v_stride, n_keys, pg, p_stride, ag); break;
+    }
+  }
+}
+
+// exp by range reduction: x = n ln2 + r, |r| <= ln2/2; e^r by its degree-6 Taylor polynomial
+// (relative error < 2e-7); 2^n built in the exponent bits. Inputs are clamped to [-87, 88].
+INGOT_AVX512 inline VF vexp(VF x) {
+  x = vmin(vmax(x, vset1(-87.0f)), vset1(88.0f));
+  const VF n = vround(vmul(x, vset1(1.44269504088896341f)));
+  VF r = vfma(n, vset1(-0.693359375f), x);
+  r = vfma(n, vset1(2.12194440e-4f), r);
+  VF poly = vset1(1.0f / 720.0f);
+  poly = vfma(poly, r, vset1(1.0f / 120.0f));
+  poly = vfma(poly, r, vset1(1.0f / 24.0f));
+  poly = vfma(poly, r, vset1(1.0f / 6.0f));
+  poly = vfma(poly, r, vset1(0.5f));
+  poly = vfma(poly, r, vset1(1.0f));
+  poly = vfma(poly, r, vset1(1.0f));
+  return vmul(poly, vpow2(n));
+}
+
+INGOT_AVX512 float exp_sum(int64_t n, float* x, float shift) {
+  VF sum = vzero();
+  const VF s = vset1(shift);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const VF e = vexp(vsub(vload(x + i), s));
+    vstore(x + i, e);
+    sum = vadd(sum, e);
+  }
+  float total = hsum(sum);
+  for (; i < n; ++i) total += (x[i] = std::exp(x[i] - shift));
+  return total;
+}
+
 }  // namespace
 
 Kernels make_avx512_kernels() {
@@ -151,6 +278,11 @@ Kernels make_avx512_kernels() {
       .axpy_f16 = axpy_f16,
       .f32_to_f16 = to_f16,
       .f16_to_f32 = from_f16,
+      .qk_f16 = qk<LoadF16>,
+      .qk_f32 = qk<LoadF32>,
+      .pv_f16 = pv<LoadF16>,
+      .pv_f32 = pv<LoadF32>,
+      .exp_sum = exp_sum,
   };
 }
 

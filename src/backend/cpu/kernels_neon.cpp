@@ -130,6 +130,12 @@ Kernels make_neon_kernels() {
       .axpy_f16 = axpy_f16,
       .f32_to_f16 = to_f16,
       .f16_to_f32 = from_f16,
+      // Attention inner loops: the scalar ones (NEON versions not written yet).
+      .qk_f16 = scalar_kernels().qk_f16,
+      .qk_f32 = scalar_kernels().qk_f32,
+      .pv_f16 = scalar_kernels().pv_f16,
+      .pv_f32 = scalar_kernels().pv_f32,
+      .exp_sum = scalar_kernels().exp_sum,
   };
 }
 

@@ -1,4 +1,6 @@
 // Portable scalar kernels: the reference for the SIMD tables and the fallback on any CPU.
+#include <cmath>
+
 #include "backend/cpu/kernels.h"
 #include "core/half.h"
 
@@ -48,6 +50,36 @@ void from_f16(int64_t n, const uint16_t* in, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = f16_to_f32(in[i]);
 }
 
+template <typename K, float (*Load)(const K*, int64_t)>
+void qk(int64_t head_dim, const K* k, size_t k_stride, int64_t n_keys, const float* q, int64_t n_g,
+        float scale, float* scores, size_t score_stride) {
+  for (int64_t j = 0; j < n_keys; ++j) {
+    for (int64_t g = 0; g < n_g; ++g) {
+      float sum = 0.0f;
+      for (int64_t i = 0; i < head_dim; ++i) sum += Load(k + j * k_stride, i) * q[g * head_dim + i];
+      scores[g * score_stride + j] = sum * scale;
+    }
+  }
+}
+
+template <typename V, float (*Load)(const V*, int64_t)>
+void pv(int64_t head_dim, const V* v, size_t v_stride, int64_t n_keys, const float* p, int64_t n_g,
+        size_t p_stride, float* acc) {
+  for (int64_t j = 0; j < n_keys; ++j) {
+    for (int64_t g = 0; g < n_g; ++g) {
+      for (int64_t i = 0; i < head_dim; ++i) {
+        acc[g * head_dim + i] += p[g * p_stride + j] * Load(v + j * v_stride, i);
+      }
+    }
+  }
+}
+
+float exp_sum(int64_t n, float* x, float shift) {
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) sum += (x[i] = std::exp(x[i] - shift));
+  return sum;
+}
+
 }  // namespace
 
 const Kernels& scalar_kernels() {
@@ -62,6 +94,11 @@ const Kernels& scalar_kernels() {
       .axpy_f16 = axpy_f16,
       .f32_to_f16 = to_f16,
       .f16_to_f32 = from_f16,
+      .qk_f16 = qk<uint16_t, load_f16>,
+      .qk_f32 = qk<float, load>,
+      .pv_f16 = pv<uint16_t, load_f16>,
+      .pv_f32 = pv<float, load>,
+      .exp_sum = exp_sum,
   };
   return k;
 }
