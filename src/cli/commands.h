@@ -9,5 +9,6 @@ namespace ingot::cli {
 void register_serve(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_template(CLI::App& app);
+void register_quantize(CLI::App& app);
 
 }  // namespace ingot::cli
