@@ -47,6 +47,22 @@ void Scheduler::add(SeqId id, std::vector<int32_t> prompt, int32_t max_tokens) {
   waiting_.push_back(id);
 }
 
+void Scheduler::fork(SeqId parent, SeqId child, int32_t token) {
+  const auto it = seqs_.find(parent);
+  if (it == seqs_.end() || it->second.status != SeqStatus::running || it->second.generated.empty() ||
+      kv_.n_tokens(parent) != it->second.n_tokens() - 1 || seqs_.count(child) != 0) {
+    fail(ErrorCode::internal, "scheduler: cannot fork sequence {} into {}", parent, child);
+  }
+  Sequence copy = it->second;
+  copy.id = child;
+  copy.generated.back() = token;
+  kv_.fork(parent, child);
+  const auto pos = std::upper_bound(running_.begin(), running_.end(), copy.arrival,
+                                    [this](uint64_t a, SeqId r) { return a < seqs_.at(r).arrival; });
+  running_.insert(pos, child);
+  seqs_.emplace(child, std::move(copy));
+}
+
 const Sequence* Scheduler::find(SeqId id) const {
   const auto it = seqs_.find(id);
   return it == seqs_.end() ? nullptr : &it->second;

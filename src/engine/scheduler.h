@@ -61,6 +61,12 @@ class Scheduler {
   // length limit. Sequences cancelled since schedule() are skipped.
   std::vector<StepOutput> on_step_done(const StepBatch& batch, std::span<const int32_t> sampled);
 
+  // n > 1 choices: right after on_step_done gave `parent` a token, `child` becomes a copy of it
+  // whose last token is `token` instead (sampled by the child's own sampler from the same
+  // logits). All KV blocks are shared; the shared partial block is copied on first write.
+  // Throws Error(internal) unless `parent` is running with a sampled token not yet in the KV.
+  void fork(SeqId parent, SeqId child, int32_t token);
+
   // Ends a sequence (stop token, stop string) and frees its blocks. False if unknown.
   bool finish(SeqId id) { return remove(id); }
   // Same, for a cancelled request (waiting or running).

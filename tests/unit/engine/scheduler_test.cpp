@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <vector>
@@ -258,6 +259,68 @@ TEST(Scheduler, FcfsAdmissionAndMaxSeqs) {
   EXPECT_FALSE(s.cancel(2));
   EXPECT_TRUE(s.cancel(4));  // cancel while waiting
   EXPECT_EQ(s.n_waiting(), 0u);
+}
+
+}  // namespace
+}  // namespace ingot::engine
+
+namespace ingot::engine {
+namespace {
+
+// n = 3 choices: one prefill, then two forks that share the prompt's blocks; each choice
+// continues exactly as if it had been generated alone from prompt + its first token.
+TEST(Scheduler, ForkedChoicesShareThePromptAndDiverge) {
+  constexpr int32_t bs = 8;
+  kv::KvBlockManager kv(32, bs);
+  Scheduler s(SchedulerConfig{.max_batch_tokens = 64, .max_seqs = 8, .max_context = 128, .n_reserve_blocks = 0}, kv);
+  std::vector<int32_t> prompt(20);
+  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<int32_t>(i * 7 % 13);
+  s.add(1, prompt, 6);
+  std::vector<int32_t> memory(32 * bs, -1);
+  std::map<SeqId, std::vector<int32_t>> out;
+  int n_copies = 0;
+  for (int step = 0; s.has_work() && step < 100; ++step) {
+    StepBatch b = s.schedule();
+    for (const kv::BlockCopy& c : b.copies) {
+      ++n_copies;
+      std::copy_n(memory.begin() + c.src * bs, bs, memory.begin() + c.dst * bs);
+    }
+    for (int32_t r = 0; r < b.n_rows(); ++r) memory[static_cast<size_t>(b.slots[static_cast<size_t>(r)])] = b.tokens[static_cast<size_t>(r)];
+    std::vector<int32_t> sampled;
+    for (const StepSeq& q : b.seqs) {
+      if (!q.needs_logits) continue;
+      std::vector<int32_t> context;
+      const auto table = b.block_table(q);
+      for (int32_t p = 0; p < q.n_context; ++p) context.push_back(memory[static_cast<size_t>(table[static_cast<size_t>(p / bs)] * bs + p % bs)]);
+      sampled.push_back(fake_next_token(context));
+    }
+    const auto outputs = s.on_step_done(b, sampled);
+    for (const StepOutput& o : outputs) {
+      out[o.seq].push_back(o.token);
+      if (o.token == kEos && !o.finished_by_length) s.finish(o.seq);
+    }
+    if (step == 0) {
+      EXPECT_EQ(kv.stats().n_used, 3);
+      s.fork(1, 2, 500);  // the other choices' samplers picked 500 and 501
+      s.fork(1, 3, 501);
+      out[2] = {500};
+      out[3] = {501};
+      EXPECT_EQ(kv.stats().n_used, 3);  // shared, not copied
+      EXPECT_THROW(s.fork(1, 2, 1), Error);
+    }
+  }
+  EXPECT_GT(n_copies, 0);  // the shared partial block was copied on write
+  auto with = [&](int32_t first) {
+    std::vector<int32_t> t = prompt;
+    t.push_back(first);
+    std::vector<int32_t> expected{first};
+    for (int32_t x : reference_output(t, 5)) expected.push_back(x);
+    return expected;
+  };
+  EXPECT_EQ(out[1], reference_output(prompt, 6));
+  EXPECT_EQ(out[2], with(500));
+  EXPECT_EQ(out[3], with(501));
+  EXPECT_EQ(kv.stats().n_used, 0);
 }
 
 }  // namespace
