@@ -61,11 +61,12 @@ class Harness {
       EXPECT_THROW(m_.allocate(next_id_, t), Error);
       return;
     }
-    const int32_t before_lru = m_.pool().n_evictable();
+    const std::vector<BlockId> lru_before = m_.pool().evictable_in_order();
     const int32_t n_cached = m_.allocate(next_id_, t);
     ++n_allocs;
     if (n_cached > 0) ++n_hits;
-    if (m_.pool().n_evictable() < before_lru) ++n_evictions_seen;
+    const auto table = m_.block_table(next_id_);
+    check_lru_after_taking(lru_before, std::vector<BlockId>(table.begin(), table.begin() + n_cached / m_.block_size()));
     EXPECT_EQ(n_cached % m_.block_size(), 0);
     EXPECT_LT(n_cached, static_cast<int32_t>(t.size()));
     computed_[next_id_] = n_cached;  // the cached prefix must already read back correctly
@@ -93,7 +94,9 @@ class Harness {
       EXPECT_THROW(m_.append(s, t), Error);
       return;
     }
+    const std::vector<BlockId> lru_before = m_.pool().evictable_in_order();
     m_.append(s, t);
+    check_lru_after_taking(lru_before, {});
     for (const BlockCopy& c : m_.take_copies()) {  // what the backend does before the step
       ++n_copies;
       EXPECT_GE(m_.pool().ref_count(c.src), 1);
@@ -114,8 +117,31 @@ class Harness {
   void do_free() {
     if (computed_.empty()) return;
     const SeqId s = random_live();
+    const std::vector<BlockId> lru_before = m_.pool().evictable_in_order();
     m_.free(s);
     computed_.erase(s);
+    // Freeing only adds at the newest end, in reverse table order.
+    const std::vector<BlockId> lru_after = m_.pool().evictable_in_order();
+    ASSERT_GE(lru_after.size(), lru_before.size());
+    ASSERT_TRUE(std::equal(lru_before.begin(), lru_before.end(), lru_after.begin()));
+  }
+
+  // An allocation or append removes from the LRU list only prefix hits (`hits`) and evicted
+  // blocks, which must be the oldest ones, taken only once no never-cached block was left.
+  void check_lru_after_taking(const std::vector<BlockId>& before, const std::vector<BlockId>& hits) {
+    const std::vector<BlockId> after = m_.pool().evictable_in_order();
+    std::vector<BlockId> candidates;  // the list minus the hits, oldest first
+    for (const BlockId b : before) {
+      if (std::find(hits.begin(), hits.end(), b) == hits.end()) candidates.push_back(b);
+    }
+    ASSERT_LE(after.size(), candidates.size());
+    const size_t n_evicted = candidates.size() - after.size();
+    ASSERT_TRUE(std::equal(after.begin(), after.end(), candidates.begin() + static_cast<ptrdiff_t>(n_evicted)))
+        << "eviction did not take the least recently freed blocks";
+    if (n_evicted > 0) {
+      ++n_evictions_seen;
+      ASSERT_EQ(m_.pool().n_free(), 0) << "a cached block was evicted while a free one was left";
+    }
   }
 
   void check() {
