@@ -220,8 +220,8 @@ void Engine::admit(PendingRequest&& pending) {
   RequestState* raw = request.get();
   requests_.emplace(r.id, std::move(request));
   for (ChoiceState& choice : raw->choices) owners_.emplace(choice.seq, Owner{raw, choice.index});
-  // Choice 0 goes first; the others follow once its prompt is in the prefix cache, so they
-  // share its KV instead of each computing the prompt (see deliver()).
+  // Choice 0 goes first; the others are forked off it when its prompt is computed, sharing
+  // its KV blocks instead of each computing the prompt (see step()).
   add_to_scheduler(*raw, raw->choices.front());
 }
 
@@ -259,12 +259,39 @@ void Engine::step() {
   for (const StepSeq& ss : batch.seqs) {
     if (!ss.needs_logits) continue;
     const Owner& owner = owners_.at(ss.seq);
-    ChoiceState& choice = owner.request->choices[static_cast<size_t>(owner.choice)];
-    const auto row = static_cast<size_t>(ss.logits_index);
-    choice.last = choice.sampler->sample(logits.subspan(row * n_vocab, n_vocab));
-    sampled_[row] = choice.last.token;
+    RequestState& r = *owner.request;
+    ChoiceState& choice = r.choices[static_cast<size_t>(owner.choice)];
+    const auto row = logits.subspan(static_cast<size_t>(ss.logits_index) * n_vocab, n_vocab);
+    choice.last = choice.sampler->sample(row);
+    sampled_[static_cast<size_t>(ss.logits_index)] = choice.last.token;
+    if (owner.choice == 0 && !r.siblings_started) {
+      // n > 1: the other choices draw their first token from the same prompt logits.
+      for (size_t c = 1; c < r.choices.size(); ++c) r.choices[c].last = r.choices[c].sampler->sample(row);
+    }
   }
-  for (const StepOutput& out : scheduler_.on_step_done(batch, sampled_)) deliver(out);
+  for (const StepOutput& out : scheduler_.on_step_done(batch, sampled_)) {
+    const Owner owner = owners_.at(out.seq);
+    RequestState& r = *owner.request;
+    std::vector<StepOutput> siblings;
+    if (owner.choice == 0 && !r.siblings_started) {
+      // Fork the other choices off choice 0 before it can finish: they share every prompt
+      // block (the partial last block is copied on first write) and start decoding next step.
+      r.siblings_started = true;
+      for (size_t c = 1; c < r.choices.size(); ++c) {
+        ChoiceState& sibling = r.choices[c];
+        if (!out.finished_by_length) {
+          scheduler_.fork(out.seq, sibling.seq, sibling.last.token);
+          sibling.in_scheduler = true;
+        }
+        StepOutput s = out;
+        s.seq = sibling.seq;
+        s.token = sibling.last.token;
+        siblings.push_back(s);
+      }
+    }
+    deliver(out);
+    for (const StepOutput& s : siblings) deliver(s);
+  }
 }
 
 void Engine::deliver(const StepOutput& out) {
@@ -282,13 +309,6 @@ void Engine::deliver(const StepOutput& out) {
   metrics_.generation_tokens.inc();
   choice.usage.n_completion_tokens = out.n_generated;
   choice.usage.n_cached_prompt_tokens = out.n_cached_prompt_tokens;
-
-  // n > 1: the first token of choice 0 means its prompt KV is computed and cached.
-  if (choice.index == 0 && out.n_generated == 1) {
-    for (ChoiceState& other : r.choices) {
-      if (!other.in_scheduler && !other.finished) add_to_scheduler(r, other);
-    }
-  }
 
   const std::string piece = choice.detokenizer ? choice.detokenizer->push(out.token) : std::string();
   StopStep stop = choice.stop->on_token(out.token, piece);
@@ -331,8 +351,10 @@ void Engine::finish_choice(RequestState& r, ChoiceState& choice, FinishReason re
   owners_.erase(choice.seq);
   r.stream->push(std::move(event));
   if (--r.n_open > 0) {
-    // n > 1: if choice 0 ended before its first token, the others must not wait for it.
-    if (choice.index == 0) {
+    // n > 1: if choice 0 ended before its first token, the others must not wait for it
+    // (they start from the prefix cache instead of a fork).
+    if (choice.index == 0 && !r.siblings_started) {
+      r.siblings_started = true;
       for (ChoiceState& other : r.choices) {
         if (!other.in_scheduler && !other.finished) add_to_scheduler(r, other);
       }
@@ -348,12 +370,11 @@ void Engine::cancel_request(RequestId id, FinishReason reason, const std::string
   const auto it = requests_.find(id);
   if (it == requests_.end()) return;  // finished already, or never known
   RequestState& r = *it->second;
-  // Mark every open choice first so finishing one does not admit its siblings.
+  r.siblings_started = true;  // finishing choice 0 must not start the others
   std::vector<ChoiceState*> open;
   for (ChoiceState& choice : r.choices) {
     if (choice.finished) continue;
     if (choice.in_scheduler) scheduler_.cancel(choice.seq);
-    choice.in_scheduler = true;
     open.push_back(&choice);
   }
   for (ChoiceState* choice : open) {

@@ -19,7 +19,7 @@ namespace ingot::engine {
 struct ChoiceState {
   int32_t index = 0;
   kv::SeqId seq = 0;
-  bool in_scheduler = false;  // added (choices > 0 wait until choice 0's prompt is cached)
+  bool in_scheduler = false;  // choices > 0 are forked off choice 0 after its prompt is computed
   bool finished = false;
   std::unique_ptr<Sampler> sampler;
   std::unique_ptr<StopChecker> stop;
@@ -40,6 +40,7 @@ struct RequestState {
   std::optional<Clock::time_point> first_scheduled;
   std::vector<ChoiceState> choices;
   int32_t n_open = 0;  // choices without a final event yet
+  bool siblings_started = false;  // n > 1: choices 1.. have been forked (or queued)
 };
 
 }  // namespace ingot::engine

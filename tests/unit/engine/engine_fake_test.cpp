@@ -253,9 +253,38 @@ TEST(EngineFake, NChoicesShareThePromptKv) {
     EXPECT_EQ(r[static_cast<size_t>(c)].final_event.choice, c);
     EXPECT_EQ(r[static_cast<size_t>(c)].final_event.usage.n_prompt_tokens, 50);
   }
-  EXPECT_EQ(r[0].final_event.usage.n_cached_prompt_tokens, 0);
-  EXPECT_EQ(r[1].final_event.usage.n_cached_prompt_tokens, 48);
-  EXPECT_EQ(r[2].final_event.usage.n_cached_prompt_tokens, 48);
+  // The prompt was computed once: choices 1 and 2 were forked off choice 0's KV.
+  const EngineSnapshot s = wait_for(f.core(), idle);
+  EXPECT_TRUE(idle(s));
+  EXPECT_EQ(s.scheduler.n_prompt_tokens_computed, 50u);
+  EXPECT_EQ(s.kv.n_prefix_hit_tokens, 0u);
+}
+
+TEST(EngineFake, NChoicesWithOneTokenAndWithEarlyStops) {
+  FakeEngine f = make_fake_engine();
+  const auto prompt = letters_prompt(22, 20);
+  Request one = greedy_request(prompt, 1);  // every choice ends with its first token
+  one.sampling.n = 4;
+  RequestHandle h = f.engine->submit(std::move(one));
+  auto r = collect(h);
+  for (const auto& c : r) {
+    EXPECT_EQ(c.tokens, fake_greedy(prompt, 1));
+    EXPECT_EQ(c.final_event.finish_reason, FinishReason::length);
+  }
+  // Sampled choices: some stop early on a stop string, the others run on; all end cleanly.
+  Request mixed;
+  mixed.prompt = prompt;
+  mixed.sampling.temperature = 1.0f;
+  mixed.sampling.seed = 5;
+  mixed.sampling.max_tokens = 40;
+  mixed.sampling.stop = {"e"};
+  mixed.sampling.n = 6;
+  RequestHandle h2 = f.engine->submit(std::move(mixed));
+  auto r2 = collect(h2);
+  for (const auto& c : r2) {
+    EXPECT_TRUE(c.finished);
+    EXPECT_EQ(c.text.find('e'), std::string::npos);
+  }
   EXPECT_TRUE(idle(wait_for(f.core(), idle)));
 }
 
