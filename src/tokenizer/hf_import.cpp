@@ -185,9 +185,7 @@ HfVocab import_hf_json(const json& tj, const json* config) {
     if (!normalizer.is_null()) {
       const std::string type = type_of(normalizer);
       if (type == "NFC") {
-        hf.normalizer = "nfc";
-        hf.warnings.push_back("the NFC normalizer is not stored in GGUF: input that is not in NFC "
-                              "may tokenize differently from Hugging Face");
+        v.normalizer = Normalizer::nfc;
       } else {
         fail(ErrorCode::unsupported, "tokenizer.json: normalizer '{}' is not supported for byte-level BPE", type);
       }

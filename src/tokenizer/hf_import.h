@@ -23,7 +23,6 @@ namespace ingot::tokenizer {
 struct HfVocab {
   Vocab vocab;
   std::string chat_template;          // tokenizer.chat_template; empty when none
-  std::string normalizer;             // "" or "nfc" (see docs/TOKENIZER.md)
   std::vector<std::string> warnings;  // things that were imported with a caveat
 };
 

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "tokenizer/merges.h"
+#include "tokenizer/nfc.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/special_trie.h"
 #include "tokenizer/spm.h"
@@ -211,6 +212,11 @@ void Tokenizer::Impl::encode_spm_merges(std::string_view text, std::vector<Token
 
 void Tokenizer::Impl::encode_fragment(std::string_view text, bool prev_special,
                                       std::vector<TokenId>& out) const {
+  std::string normalized;
+  if (vocab.normalizer == Normalizer::nfc && may_need_nfc(text)) {
+    normalized = to_nfc(text);
+    text = normalized;
+  }
   if (vocab.model == VocabModel::bpe) {
     std::vector<Span> pieces;
     pre->split(text, pieces);

@@ -29,6 +29,10 @@ enum class TokenType : int32_t {
 // byte fallback), "gpt2" is byte-level BPE with ranks from merges and a regex pre-tokenizer.
 enum class VocabModel { spm, bpe };
 
+// Text normalization before pre-tokenization. GGUF has no standard key for it; ingot writes
+// `tokenizer.ggml.normalizer` = "nfc" when the Hugging Face tokenizer normalizes to NFC.
+enum class Normalizer { none, nfc };
+
 std::string_view to_string(VocabModel model);
 // Parses a `tokenizer.ggml.model` value; throws Error(unsupported) naming any other value.
 VocabModel parse_vocab_model(std::string_view name);
@@ -36,6 +40,7 @@ VocabModel parse_vocab_model(std::string_view name);
 struct Vocab {
   VocabModel model = VocabModel::spm;
   std::string pre = "default";       // tokenizer.ggml.pre (BPE only)
+  Normalizer normalizer = Normalizer::none;
   std::vector<std::string> tokens;   // id -> text (byte-level encoded for BPE)
   std::vector<float> scores;         // empty, or one per token
   std::vector<TokenType> types;      // empty (all normal), or one per token

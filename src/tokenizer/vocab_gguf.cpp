@@ -59,6 +59,13 @@ Vocab load_vocab(const gguf::File& file) {
     }
   }
   v.add_eos = file.get_bool_or("tokenizer.ggml.add_eos_token", false);
+  if (const auto norm = file.find_string("tokenizer.ggml.normalizer")) {
+    if (*norm == "nfc") {
+      v.normalizer = Normalizer::nfc;
+    } else if (!norm->empty() && *norm != "none") {
+      fail(ErrorCode::unsupported, "tokenizer: normalizer '{}' (tokenizer.ggml.normalizer) is not supported", *norm);
+    }
+  }
   for (const auto& [key, field] : special_keys) {
     if (const auto id = file.find_u32(key)) {
       if (*id >= n) {
@@ -92,6 +99,7 @@ void write_vocab(const Vocab& v, gguf::Writer& w) {
   w.set_bool("tokenizer.ggml.add_bos_token", v.add_bos);
   w.set_bool("tokenizer.ggml.add_eos_token", v.add_eos);
   w.set_bool("tokenizer.ggml.add_space_prefix", v.add_space_prefix);
+  if (v.normalizer == Normalizer::nfc) w.set_string("tokenizer.ggml.normalizer", "nfc");
 }
 
 }  // namespace ingot::tokenizer

@@ -38,6 +38,7 @@ for (const name of names) {
     const tokenizerConfig = JSON.parse(fs.readFileSync(path.join(dir, "tokenizer_config.json"), "utf8"));
     const reference = TokenizerLoader.fromPreTrained({ tokenizerJSON, tokenizerConfig });
     const specials = tokenizerJSON.added_tokens.map((t) => t.content);
+    const nfc = tokenizerJSON.normalizer?.type === "NFC";
     const corpus = makeCorpus(specials);
     assert.ok(corpus.length >= 2000);
 
@@ -62,7 +63,7 @@ for (const name of names) {
       if (JSON.stringify(got) !== JSON.stringify(expected)) {
         mismatches.push(`#${i} ${show(text)}\n   ours: ${got.join(" ")}\n   ref:  ${expected.join(" ")}`);
       }
-      if (!corpus[i].bytes && out[i].decoded !== text) {
+      if (!corpus[i].bytes && out[i].decoded !== (nfc ? text.normalize("NFC") : text)) {
         roundTrip.push(`#${i} ${show(text)} -> ${show(out[i].decoded)}`);
       }
     }
