@@ -571,7 +571,7 @@ class Parser {
         ++pos_;
         object = parse_subscript(std::move(object), p);
       } else if (is_op("(")) {
-        auto e = make_expr(ExprKind::call, p);
+        auto e = make_expr(ExprKind::call, object->position);  // errors point at the callee
         e->children.push_back(std::move(object));
         parse_call_args(*e);
         object = std::move(e);
