@@ -19,6 +19,19 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
+// Ends every choice of a request that never ran with one final event.
+void push_rejections(RequestStream& stream, RequestId id, FinishReason reason, const std::string& message) {
+  for (int32_t c = 0; c < stream.n_choices(); ++c) {
+    Event event;
+    event.request = id;
+    event.choice = c;
+    event.finished = true;
+    event.finish_reason = reason;
+    event.message = message;
+    stream.push(std::move(event));
+  }
+}
+
 uint64_t random_seed() {
   std::random_device device;
   return (static_cast<uint64_t>(device()) << 32) ^ device();
@@ -41,7 +54,11 @@ Engine::Engine(std::unique_ptr<ModelRunner> runner, std::shared_ptr<const tokeni
   if (n_vocab_ < 1) fail(ErrorCode::invalid_argument, "engine: the model has no vocabulary");
   eog_tokens_ = tokenizer_ != nullptr ? tokenizer_->end_of_generation() : config.eog_tokens;
   const int64_t capacity = static_cast<int64_t>(kv_.n_blocks()) * kv_.block_size();
-  max_new_tokens_ = static_cast<int32_t>(std::min<int64_t>(config.n_ctx, capacity));
+  // Copied once here: caller threads check requests against these, never against kv_.
+  limits_.n_ctx = config.n_ctx;
+  limits_.max_sequence_tokens = static_cast<int32_t>(std::min<int64_t>(config.n_ctx, capacity));
+  limits_.n_blocks = kv_.n_blocks();
+  limits_.block_size = kv_.block_size();
   next_seed_ = config.seed != 0 ? config.seed : random_seed();
 
   RunnerLimits limits;
@@ -90,15 +107,7 @@ EngineSnapshot Engine::snapshot() const {
 std::shared_ptr<RequestStream> Engine::reject(RequestId id, int32_t n_choices, FinishReason reason,
                                               const std::string& message) {
   auto stream = std::make_shared<RequestStream>(id, n_choices);
-  for (int32_t c = 0; c < n_choices; ++c) {
-    Event event;
-    event.request = id;
-    event.choice = c;
-    event.finished = true;
-    event.finish_reason = reason;
-    event.message = message;
-    stream->push(std::move(event));
-  }
+  push_rejections(*stream, id, reason, message);
   metrics_.on_finished(reason);
   return stream;
 }
@@ -120,9 +129,7 @@ std::shared_ptr<RequestStream> Engine::submit(Request request) {
     }
     validate(request.sampling, n_vocab_);
     check_prompt(request.prompt, n_vocab_);
-    pending.max_tokens = resolve_max_tokens(request.sampling, static_cast<int64_t>(request.prompt.size()),
-                                            RequestLimits{config_.n_ctx, max_new_tokens_, kv_.n_blocks(),
-                                                          kv_.block_size()});
+    pending.max_tokens = resolve_max_tokens(request.sampling, static_cast<int64_t>(request.prompt.size()), limits_);
   } catch (const Error& e) {
     return reject(id, n_choices, FinishReason::rejected, e.what());
   }
@@ -159,10 +166,20 @@ void Engine::loop() {
       // Our own invariant broke (the scheduler or KV manager threw): fail everything rather
       // than keep running on state we no longer trust.
       spdlog::error("engine: {}", e.what());
-      fail_all(FinishReason::error, fmt::format("internal engine error: {}", e.what()));
+      try {
+        fail_all(FinishReason::error, fmt::format("internal engine error: {}", e.what()));
+      } catch (const std::exception& again) {
+        spdlog::error("engine: failing the requests failed too ({}); stopping the loop", again.what());
+        abandon_all(fmt::format("internal engine error: {}", e.what()));
+        break;
+      }
     }
     ++n_loop_iterations_;
     publish();
+  }
+  // Anything queued after the last take (only possible when the loop gave up) is answered.
+  for (PendingRequest& pending : inbox_->take(/*wait=*/false).submitted) {
+    push_rejections(*pending.stream, pending.id, FinishReason::rejected, "the engine is shutting down");
   }
   ++n_loop_iterations_;
   publish();
@@ -183,16 +200,8 @@ void Engine::publish() {
 
 void Engine::admit(PendingRequest&& pending) {
   if (requests_.count(pending.id) != 0) {
-    const auto n = pending.stream->n_choices();
-    for (int32_t c = 0; c < n; ++c) {
-      Event event;
-      event.request = pending.id;
-      event.choice = c;
-      event.finished = true;
-      event.finish_reason = FinishReason::rejected;
-      event.message = fmt::format("request id {} is already in use", pending.id);
-      pending.stream->push(std::move(event));
-    }
+    push_rejections(*pending.stream, pending.id, FinishReason::rejected,
+                    fmt::format("request id {} is already in use", pending.id));
     metrics_.on_finished(FinishReason::rejected);
     return;
   }
@@ -202,21 +211,28 @@ void Engine::admit(PendingRequest&& pending) {
   r.prompt = std::move(pending.prompt);
   r.params = std::move(pending.params);
   r.max_tokens = pending.max_tokens;
-  r.stream = std::move(pending.stream);
+  r.stream = pending.stream;
   r.submitted = pending.submitted;
   const uint64_t fallback_seed = next_seed_.fetch_add(0x9E3779B97F4A7C15ull);
-  r.choices.resize(static_cast<size_t>(r.stream->n_choices()));
-  for (int32_t c = 0; c < r.stream->n_choices(); ++c) {
-    ChoiceState& choice = r.choices[static_cast<size_t>(c)];
-    choice.index = c;
-    choice.seq = next_seq_++;
-    choice.sampler = std::make_unique<Sampler>(r.params, n_vocab_, r.prompt, eog_tokens_,
-                                               Sampler::seed_for(r.params, c, fallback_seed + static_cast<uint64_t>(c)));
-    choice.stop = std::make_unique<StopChecker>(r.params, eog_tokens_);
-    if (tokenizer_ != nullptr) choice.detokenizer.emplace(*tokenizer_, /*render_special=*/false);
-    choice.usage.n_prompt_tokens = static_cast<int32_t>(r.prompt.size());
+  try {
+    r.choices.resize(static_cast<size_t>(r.stream->n_choices()));
+    for (int32_t c = 0; c < r.stream->n_choices(); ++c) {
+      ChoiceState& choice = r.choices[static_cast<size_t>(c)];
+      choice.index = c;
+      choice.seq = next_seq_++;
+      choice.sampler = std::make_unique<Sampler>(
+          r.params, n_vocab_, r.prompt, eog_tokens_, Sampler::seed_for(r.params, c, fallback_seed + static_cast<uint64_t>(c)));
+      choice.stop = std::make_unique<StopChecker>(r.params, eog_tokens_);
+      if (tokenizer_ != nullptr) choice.detokenizer.emplace(*tokenizer_, /*render_special=*/false);
+      choice.usage.n_prompt_tokens = static_cast<int32_t>(r.prompt.size());
+    }
+  } catch (const Error& e) {  // submit() validated already; this is a second line of defence
+    push_rejections(*pending.stream, pending.id, FinishReason::rejected, e.what());
+    metrics_.on_finished(FinishReason::rejected);
+    return;
   }
   r.n_open = static_cast<int32_t>(r.choices.size());
+  metrics_.prompt_tokens.inc(static_cast<double>(r.prompt.size()));
   RequestState* raw = request.get();
   requests_.emplace(r.id, std::move(request));
   for (ChoiceState& choice : raw->choices) owners_.emplace(choice.seq, Owner{raw, choice.index});
@@ -382,6 +398,26 @@ void Engine::cancel_request(RequestId id, FinishReason reason, const std::string
     event.text = choice->stop->flush();
     finish_choice(r, *choice, reason, std::move(event), message);  // the last one erases r
   }
+}
+
+void Engine::abandon_all(const std::string& message) {
+  // Last resort: tell every caller, touching neither the scheduler nor the KV manager.
+  for (auto& [id, request] : requests_) {
+    for (ChoiceState& choice : request->choices) {
+      if (choice.finished) continue;
+      Event event;
+      event.request = id;
+      event.choice = choice.index;
+      event.finished = true;
+      event.finish_reason = FinishReason::error;
+      event.message = message;
+      event.usage = choice.usage;
+      request->stream->push(std::move(event));
+    }
+  }
+  requests_.clear();
+  owners_.clear();
+  inbox_->stop();
 }
 
 void Engine::fail_all(FinishReason reason, const std::string& message) {

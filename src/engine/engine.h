@@ -9,6 +9,7 @@
 #include "engine/inbox.h"
 #include "engine/metrics.h"
 #include "engine/model_runner.h"
+#include "engine/request_limits.h"
 #include "engine/request_state.h"
 #include "engine/scheduler.h"
 #include "ingot/engine.h"
@@ -85,6 +86,7 @@ class Engine {
                      const std::string& message = {});
   void cancel_request(RequestId id, FinishReason reason, const std::string& message);
   void fail_all(FinishReason reason, const std::string& message);
+  void abandon_all(const std::string& message);
   void publish();
   bool has_work() const { return !requests_.empty(); }
 
@@ -93,7 +95,7 @@ class Engine {
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
   std::vector<int32_t> eog_tokens_;
   int32_t n_vocab_ = 0;
-  int32_t max_new_tokens_ = 0;  // what one sequence may hold: min(n_ctx, KV capacity)
+  RequestLimits limits_;  // n_ctx and the KV pool's size, for checks on caller threads
   std::shared_ptr<Inbox> inbox_;
   std::atomic<RequestId> next_request_id_{1};
   std::atomic<uint64_t> next_seed_{0};
