@@ -49,6 +49,51 @@ const Compositions& compositions() {
   return c;
 }
 
+// Code points that may change under NFC or change what precedes them: non-zero combining
+// class, a decomposition that does not recompose (singletons, exclusions), or the second half
+// of a composition (NFC_Quick_Check "No" or "Maybe"). Text without any is already NFC.
+struct QuickCheck {
+  static constexpr uint32_t limit = 0x30000;
+  std::vector<uint64_t> bits = std::vector<uint64_t>(limit / 64, 0);
+  void set(uint32_t cp) {
+    if (cp < limit) bits[cp / 64] |= uint64_t{1} << (cp % 64);
+  }
+  QuickCheck() {
+    for (size_t i = 0; i < nfc_data::n_combining_classes; ++i) set(nfc_data::combining_classes[i].cp);
+    for (size_t i = 0; i < nfc_data::n_decompositions; ++i) {
+      const Decomposition& d = nfc_data::decompositions[i];
+      if (!d.composes) set(d.cp);
+      if (d.composes) set(d.second);
+    }
+    for (uint32_t cp = hangul_v; cp < hangul_v + hangul_v_count; ++cp) set(cp);
+    for (uint32_t cp = hangul_t + 1; cp < hangul_t + hangul_t_count; ++cp) set(cp);
+  }
+  bool flagged(uint32_t cp) const {
+    return cp >= limit || ((bits[cp / 64] >> (cp % 64)) & 1) != 0;
+  }
+};
+
+const QuickCheck& quick_check() {
+  static const QuickCheck q;
+  return q;
+}
+
+bool is_nfc_quick(std::string_view text) {
+  const QuickCheck& q = quick_check();
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const auto b = static_cast<uint8_t>(text[pos]);
+    if (b < 0xCC) {  // below U+0300: never flagged
+      pos += b < 0x80 ? 1 : 2;
+      continue;
+    }
+    uint32_t cp;
+    pos += utf8_decode(text, pos, cp);
+    if (q.flagged(cp)) return false;
+  }
+  return true;
+}
+
 uint32_t compose(uint32_t first, uint32_t second) {
   if (first >= hangul_l && first < hangul_l + hangul_l_count && second >= hangul_v &&
       second < hangul_v + hangul_v_count) {
@@ -85,7 +130,7 @@ void decompose(uint32_t cp, std::vector<uint32_t>& out) {
 bool may_need_nfc(std::string_view text) noexcept {
   // U+0300 is CC 80; every code point below it is a lead byte < 0xCC (or ASCII).
   for (char c : text) {
-    if (static_cast<uint8_t>(c) >= 0xCC) return true;
+    if (static_cast<uint8_t>(c) >= 0xCC) return !is_nfc_quick(text);
   }
   return false;
 }
