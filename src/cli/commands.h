@@ -10,5 +10,11 @@ void register_serve(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_template(CLI::App& app);
 void register_quantize(CLI::App& app);
+void register_convert(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_run(CLI::App& app);
+void register_perplexity(CLI::App& app);
+void register_bench(CLI::App& app);
+void register_synth(CLI::App& app);
 
 }  // namespace ingot::cli

@@ -19,6 +19,12 @@ int main(int argc, char** argv) {
     ingot::cli::register_tokenize(app);
     ingot::cli::register_template(app);
     ingot::cli::register_quantize(app);
+    ingot::cli::register_convert(app);
+    ingot::cli::register_eval(app);
+    ingot::cli::register_run(app);
+    ingot::cli::register_perplexity(app);
+    ingot::cli::register_bench(app);
+    ingot::cli::register_synth(app);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
