@@ -151,8 +151,9 @@ void Engine::loop() {
   for (;;) {
     Inbox::Work work = inbox_->take(/*wait=*/!has_work());
     try {
-      for (const RequestId id : work.cancelled) cancel_request(id, FinishReason::cancelled, {});
+      // Submits first: a cancel may arrive in the same take as its own request.
       for (PendingRequest& pending : work.submitted) admit(std::move(pending));
+      for (const RequestId id : work.cancelled) cancel_request(id, FinishReason::cancelled, {});
       if (work.mode == LoopMode::stop) {
         fail_all(FinishReason::cancelled, "the engine stopped");
         break;

@@ -181,6 +181,10 @@ TEST(EngineFake, CancelWhileWaitingInTheQueue) {
   auto r = collect(second);
   EXPECT_EQ(r[0].final_event.finish_reason, FinishReason::cancelled);
   EXPECT_EQ(r[0].tokens.size(), 0u);
+  // Submitted and cancelled at once (both usually reach the loop in the same take).
+  RequestHandle third = f.engine->submit(greedy_request(letters_prompt(8, 10), 200));
+  third.cancel();
+  EXPECT_EQ(collect(third)[0].final_event.finish_reason, FinishReason::cancelled);
   first.cancel();
   collect(first);
   EXPECT_TRUE(idle(wait_for(f.core(), idle)));
