@@ -29,7 +29,7 @@ inline constexpr int32_t kSpace = 29;
 inline constexpr int32_t kFirstByte = 30;
 inline constexpr int32_t kVocab = 286;
 
-inline std::shared_ptr<const tokenizer::Tokenizer> make_tokenizer() {
+inline tokenizer::Vocab make_vocab() {
   tokenizer::Vocab v;
   v.model = tokenizer::VocabModel::spm;
   auto add = [&](std::string text, tokenizer::TokenType type) {
@@ -47,7 +47,11 @@ inline std::shared_ptr<const tokenizer::Tokenizer> make_tokenizer() {
   v.bos = 1;
   v.eos = kEos;
   v.add_bos = false;
-  return std::make_shared<const tokenizer::Tokenizer>(std::move(v));
+  return v;
+}
+
+inline std::shared_ptr<const tokenizer::Tokenizer> make_tokenizer() {
+  return std::make_shared<const tokenizer::Tokenizer>(make_vocab());
 }
 
 // The fake model's choice for the token after `tokens`: a letter or a space, from a hash of
