@@ -1,0 +1,122 @@
+// CudaBackend::matmul: out[n_out, n_tokens] = x[k, n_tokens] * w[k, n_out]^T (+ bias).
+//  - n_tokens <= kMatvecMaxTokens (decode), any weight type: kernels/matvec.cu, weights
+//    dequantized in registers, f32 activations, f32 accumulation (no activation rounding).
+//  - more tokens, F32 weights: cublasGemmEx in plain f32 (CUBLAS_COMPUTE_32F_PEDANTIC: no TF32).
+//  - more tokens, F16/BF16 weights: x rounded to the weight's type into the workspace, then
+//    cublasGemmEx with f32 accumulation (error ~2^-9 relative for bf16 activations).
+//  - more tokens, quantized weights: chunks of weight rows dequantized to f16 into the workspace,
+//    x rounded to f16, cublasGemmEx per chunk with f32 accumulation.
+// cuBLAS sees the row-major views as column-major: W is [k x n_out] with lda = row stride, so
+// C[n_out x n_tokens] = W^T X with ldc = out's row stride.
+#include <algorithm>
+
+#include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/kernels/launchers.h"
+#include "core/error.h"
+
+namespace ingot::cuda {
+namespace {
+
+using quant::Type;
+
+size_t elements_stride(const Tensor& t, size_t element_bytes, const char* what) {
+  if (t.row_stride % element_bytes != 0) {
+    fail(ErrorCode::invalid_argument, "matmul: {} row stride {} is not a multiple of {}", what,
+         t.row_stride, element_bytes);
+  }
+  return t.row_stride / element_bytes;
+}
+
+}  // namespace
+
+void CudaBackend::matmul(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out) {
+  activate();
+  backend::expect_type(x, Type::F32, "matmul", "x");
+  const int64_t k = x.ne0();
+  const int64_t n_tokens = x.n_rows();
+  if (w.ne0() != k) {
+    fail(ErrorCode::invalid_argument, "matmul: x rows have {} elements, weight rows {}", k,
+         w.ne0());
+  }
+  const int64_t n_out = w.n_rows();
+  backend::expect_type(out, Type::F32, "matmul", "out");
+  backend::expect_rows(out, n_out, n_tokens, "matmul", "out");
+  if (bias != nullptr) {
+    backend::expect_type(*bias, Type::F32, "matmul", "bias");
+    backend::expect_rows(*bias, n_out, 1, "matmul", "bias");
+  }
+  if (!is_weight_type_supported(w.type)) {
+    fail(ErrorCode::unsupported, "matmul: the CUDA backend cannot compute with {} weights",
+         quant::name(w.type));
+  }
+  if (n_tokens == 0 || n_out == 0) return;
+  const float* bias_data = bias != nullptr ? static_cast<const float*>(bias->data) : nullptr;
+  if (n_tokens <= kMatvecMaxTokens) {
+    launch_matvec(x, w, bias_data, out, stream_.get());
+    return;
+  }
+  if (w.type == Type::F32 || w.type == Type::F16 || w.type == Type::BF16) {
+    matmul_cublas_float(x, w, out);
+  } else {
+    matmul_cublas_dequantized(x, w, out);
+  }
+  if (bias_data != nullptr) launch_add_bias(bias_data, out, stream_.get());
+}
+
+void CudaBackend::gemm(const void* w, size_t lda, const void* x, size_t ldb, cudaDataType type,
+                       cublasComputeType_t compute, int64_t m, int64_t n, int64_t k, float* out,
+                       size_t ldc) {
+  const float alpha = 1.0f, beta = 0.0f;  // read by cuBLAS before the call returns (host mode)
+  check_cublas(cublasGemmEx(cublas_.get(), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(m),
+                            static_cast<int>(n), static_cast<int>(k), &alpha, w, type,
+                            static_cast<int>(lda), x, type, static_cast<int>(ldb), &beta, out,
+                            CUDA_R_32F, static_cast<int>(ldc), compute, CUBLAS_GEMM_DEFAULT),
+               "cublasGemmEx");
+}
+
+void CudaBackend::matmul_cublas_float(const Tensor& x, const Tensor& w, const Tensor& out) {
+  const int64_t k = x.ne0(), n_tokens = x.n_rows(), n_out = w.n_rows();
+  const size_t ldc = elements_stride(out, 4, "out");
+  if (w.type == Type::F32) {
+    gemm(w.data, elements_stride(w, 4, "weight"), x.data, elements_stride(x, 4, "x"), CUDA_R_32F,
+         CUBLAS_COMPUTE_32F_PEDANTIC, n_out, n_tokens, k, static_cast<float*>(out.data), ldc);
+    return;
+  }
+  const size_t need = static_cast<size_t>(n_tokens * k) * 2;
+  if (need > activations_16_.size()) {
+    fail(ErrorCode::out_of_range,
+         "matmul: {} tokens of {} exceed the workspace planned by reserve() ({} of {})", n_tokens,
+         k, plan_.max_tokens, plan_.max_row_elements);
+  }
+  launch_convert_rows(x, w.type, activations_16_.data(), stream_.get());
+  gemm(w.data, elements_stride(w, 2, "weight"), activations_16_.data(), static_cast<size_t>(k),
+       w.type == Type::F16 ? CUDA_R_16F : CUDA_R_16BF, CUBLAS_COMPUTE_32F, n_out, n_tokens, k,
+       static_cast<float*>(out.data), ldc);
+}
+
+void CudaBackend::matmul_cublas_dequantized(const Tensor& x, const Tensor& w, const Tensor& out) {
+  const int64_t k = x.ne0(), n_tokens = x.n_rows(), n_out = w.n_rows();
+  const size_t need = static_cast<size_t>(n_tokens * k) * 2;
+  if (need > activations_16_.size()) {
+    fail(ErrorCode::out_of_range,
+         "matmul: {} tokens of {} exceed the workspace planned by reserve() ({} of {})", n_tokens,
+         k, plan_.max_tokens, plan_.max_row_elements);
+  }
+  const int64_t rows_per_chunk = static_cast<int64_t>(weights_16_.size() / (static_cast<size_t>(k) * 2));
+  if (rows_per_chunk == 0) {
+    fail(ErrorCode::out_of_range, "matmul: rows of {} exceed the workspace planned by reserve()", k);
+  }
+  const size_t ldc = elements_stride(out, 4, "out");
+  launch_convert_rows(x, Type::F16, activations_16_.data(), stream_.get());
+  // Chunks reuse one workspace region; the stream orders each dequantize after the previous gemm.
+  for (int64_t row0 = 0; row0 < n_out; row0 += rows_per_chunk) {
+    const int64_t n_rows = std::min(rows_per_chunk, n_out - row0);
+    launch_dequantize_rows_f16(w, row0, n_rows, weights_16_.data(), stream_.get());
+    gemm(weights_16_.data(), static_cast<size_t>(k), activations_16_.data(),
+         static_cast<size_t>(k), CUDA_R_16F, CUBLAS_COMPUTE_32F, n_rows, n_tokens, k,
+         static_cast<float*>(out.data) + row0, ldc);
+  }
+}
+
+}  // namespace ingot::cuda

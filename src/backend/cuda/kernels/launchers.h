@@ -1,0 +1,78 @@
+// Host entry points of the CUDA kernels, one group per kernels/<op>.cu. Each launcher checks the
+// types and shapes of its views (throwing Error through launch_check.h), enqueues its kernel on
+// `stream` and checks the launch; none waits. Values that live on the device (ids, slots, block
+// tables, rows) are checked by the kernels, which report into `error` (device_error.h).
+// Tensors here are device views; layouts are those of backend.h / kv_pool.h.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "backend/cuda/device_error.h"
+#include "backend/cuda/launch_check.h"
+#include "backend/kv_pool.h"
+#include "backend/rope.h"
+#include "backend/tensor.h"
+
+namespace ingot::cuda {
+
+using backend::AttentionBatch;
+using backend::KvPool;
+using backend::RopeTable;
+using backend::Tensor;
+using quant::Type;
+
+// True for the weight types kernels/dequant.cuh handles.
+bool is_weight_type_supported(quant::Type type) noexcept;
+// "F32, F16, ..." for messages.
+const char* supported_weight_types();
+
+// embed.cu: out[d, n] = rows ids[n] of weight[d, vocab], dequantized.
+void launch_embed(const Tensor& ids, const Tensor& weight, const Tensor& out,
+                  DeviceErrorWord* error, cudaStream_t stream);
+
+// rms_norm.cu: out = x / rms(x) * weight (out may alias x); residual += x then the same;
+// and the gathered form used by logits: out[i] = rms_norm(x[rows[i]]) * weight.
+void launch_rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& out,
+                     cudaStream_t stream);
+void launch_add_rms_norm(const Tensor& residual, const Tensor& x, const Tensor& weight, float eps,
+                         const Tensor& out, cudaStream_t stream);
+void launch_gather_rms_norm(const Tensor& x, const Tensor& rows, const Tensor& weight, float eps,
+                            const Tensor& out, DeviceErrorWord* error, cudaStream_t stream);
+
+// rope.cu: in place on x[n_heads * head_dim, n_tokens] (any row stride).
+void launch_rope(const Tensor& x, const Tensor& positions, const RopeTable& table,
+                 cudaStream_t stream);
+
+// write_kv.cu, copy_blocks.cu, attention.cu: the paged KV cache.
+void launch_write_kv(const KvPool& pool, int64_t layer, const Tensor& k, const Tensor& v,
+                     const Tensor& slot_mapping, DeviceErrorWord* error, cudaStream_t stream);
+void launch_copy_blocks(const KvPool& pool, const Tensor& pairs, DeviceErrorWord* error,
+                        cudaStream_t stream);
+void launch_attention(const Tensor& q, const KvPool& pool, int64_t layer,
+                      const AttentionBatch& batch, float scale, const Tensor& out,
+                      DeviceErrorWord* error, cudaStream_t stream);
+
+// Element-wise ops (swiglu.cu, gelu.cu, add.cu, scale.cu): F32 [d, n], out may alias inputs.
+void launch_swiglu(const Tensor& gate, const Tensor& up, const Tensor& out, cudaStream_t stream);
+void launch_gelu(const Tensor& x, const Tensor& out, cudaStream_t stream);
+void launch_add(const Tensor& a, const Tensor& b, const Tensor& out, cudaStream_t stream);
+void launch_scale(const Tensor& x, float factor, const Tensor& out, cudaStream_t stream);
+
+// matvec.cu: the decode matmul, out[n_out, n_tokens] = x * w^T (+ bias) for n_tokens <=
+// kMatvecMaxTokens; one warp per weight row, dequantized in registers, f32 activations.
+inline constexpr int64_t kMatvecMaxTokens = 8;
+void launch_matvec(const Tensor& x, const Tensor& w, const float* bias, const Tensor& out,
+                   cudaStream_t stream);
+
+// convert.cu: the prefill matmul's operands in 16 bits. Rows [row0, row0 + n_rows) of w
+// dequantized to dense f16 [w.ne0, n_rows] at `dst`; x rows to dense f16 or bf16 at `dst`.
+void launch_dequantize_rows_f16(const Tensor& w, int64_t row0, int64_t n_rows, void* dst,
+                                cudaStream_t stream);
+void launch_convert_rows(const Tensor& x, quant::Type to, void* dst, cudaStream_t stream);
+
+// bias.cu: out[r, t] += bias[r].
+void launch_add_bias(const float* bias, const Tensor& out, cudaStream_t stream);
+
+}  // namespace ingot::cuda

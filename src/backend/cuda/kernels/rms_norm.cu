@@ -1,0 +1,104 @@
+// rms_norm, add_rms_norm and the gathered rms_norm of logits: one block of 256 threads per row;
+// the sum of squares is reduced in f32 (warp shuffles, then across warps), then each thread
+// writes its own elements (x * inv) * w, the CPU's rounding order. Each thread reads back only
+// what it wrote itself, so out may alias x and residual.
+#include <cmath>
+
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/kernels/common.cuh"
+#include "backend/cuda/kernels/launchers.h"
+
+namespace ingot::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+// mode 0: out = norm(x); 1: residual += x, out = norm(residual); 2: out[i] = norm(x[rows[i]]).
+template <int kMode>
+__global__ void rms_norm_kernel(float* residual, size_t residual_stride, const float* x,
+                                size_t x_stride, const int32_t* rows, int64_t n_x_rows,
+                                const float* weight, int64_t d, float eps, float* out,
+                                size_t out_stride, DeviceErrorWord* error) {
+  __shared__ float scratch[32];
+  const int64_t row = blockIdx.x;
+  float* o = out + row * out_stride;
+  const float* src = x + row * x_stride;
+  if constexpr (kMode == 2) {
+    const int32_t r = rows[row];
+    if (r < 0 || r >= n_x_rows) {
+      if (threadIdx.x == 0) report_error(error, kDeviceErrorLogitRow, r, static_cast<int32_t>(n_x_rows));
+      for (int64_t i = threadIdx.x; i < d; i += blockDim.x) o[i] = NAN;
+      return;
+    }
+    src = x + r * x_stride;
+  }
+  if constexpr (kMode == 1) {
+    float* res = residual + row * residual_stride;
+    for (int64_t i = threadIdx.x; i < d; i += blockDim.x) res[i] = __fadd_rn(res[i], src[i]);
+    src = res;
+  }
+  float sum = 0.0f;
+  for (int64_t i = threadIdx.x; i < d; i += blockDim.x) sum = fmaf(src[i], src[i], sum);
+  sum = block_sum(sum, scratch);
+  const float inv = 1.0f / sqrtf(sum / static_cast<float>(d) + eps);
+  for (int64_t i = threadIdx.x; i < d; i += blockDim.x) o[i] = __fmul_rn(__fmul_rn(src[i], inv), weight[i]);
+}
+
+void check_weight(const Tensor& weight, int64_t d, const char* op) {
+  backend::expect_type(weight, Type::F32, op, "weight");
+  backend::expect_rows(weight, d, 1, op, "weight");
+}
+
+}  // namespace
+
+void launch_rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& out,
+                     cudaStream_t stream) {
+  backend::expect_type(x, Type::F32, "rms_norm", "x");
+  backend::expect_type(out, Type::F32, "rms_norm", "out");
+  backend::expect_rows(out, x.ne0(), x.n_rows(), "rms_norm", "out");
+  check_weight(weight, x.ne0(), "rms_norm");
+  if (x.n_rows() == 0 || x.ne0() == 0) return;
+  rms_norm_kernel<0><<<static_cast<unsigned>(x.n_rows()), kThreads, 0, stream>>>(
+      nullptr, 0, static_cast<const float*>(x.data), x.row_stride / 4, nullptr, 0,
+      static_cast<const float*>(weight.data), x.ne0(), eps, static_cast<float*>(out.data),
+      out.row_stride / 4, nullptr);
+  check_last_launch("rms_norm_kernel");
+}
+
+void launch_add_rms_norm(const Tensor& residual, const Tensor& x, const Tensor& weight, float eps,
+                         const Tensor& out, cudaStream_t stream) {
+  backend::expect_type(residual, Type::F32, "add_rms_norm", "residual");
+  backend::expect_type(x, Type::F32, "add_rms_norm", "x");
+  backend::expect_rows(x, residual.ne0(), residual.n_rows(), "add_rms_norm", "x");
+  backend::expect_type(out, Type::F32, "add_rms_norm", "out");
+  backend::expect_rows(out, residual.ne0(), residual.n_rows(), "add_rms_norm", "out");
+  check_weight(weight, x.ne0(), "add_rms_norm");
+  if (x.n_rows() == 0 || x.ne0() == 0) return;
+  rms_norm_kernel<1><<<static_cast<unsigned>(x.n_rows()), kThreads, 0, stream>>>(
+      static_cast<float*>(residual.data), residual.row_stride / 4,
+      static_cast<const float*>(x.data), x.row_stride / 4, nullptr, 0,
+      static_cast<const float*>(weight.data), x.ne0(), eps, static_cast<float*>(out.data),
+      out.row_stride / 4, nullptr);
+  check_last_launch("rms_norm_kernel<add>");
+}
+
+void launch_gather_rms_norm(const Tensor& x, const Tensor& rows, const Tensor& weight, float eps,
+                            const Tensor& out, DeviceErrorWord* error, cudaStream_t stream) {
+  backend::expect_type(x, Type::F32, "logits", "hidden");
+  backend::expect_type(rows, Type::I32, "logits", "rows");
+  if (rows.n_rows() != 1 && rows.row_stride != static_cast<size_t>(rows.ne0()) * 4) {
+    fail_argument("logits", "rows must be dense");
+  }
+  const int64_t n = rows.ne0() * rows.n_rows();
+  backend::expect_type(out, Type::F32, "logits", "gathered rows");
+  backend::expect_rows(out, x.ne0(), n, "logits", "gathered rows");
+  check_weight(weight, x.ne0(), "logits");
+  if (n == 0 || x.ne0() == 0) return;
+  rms_norm_kernel<2><<<static_cast<unsigned>(n), kThreads, 0, stream>>>(
+      nullptr, 0, static_cast<const float*>(x.data), x.row_stride / 4,
+      static_cast<const int32_t*>(rows.data), x.n_rows(), static_cast<const float*>(weight.data),
+      x.ne0(), eps, static_cast<float*>(out.data), out.row_stride / 4, error);
+  check_last_launch("rms_norm_kernel<gather>");
+}
+
+}  // namespace ingot::cuda
