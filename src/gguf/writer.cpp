@@ -272,6 +272,13 @@ void Writer::add_tensor(std::string_view name, quant::Type type, std::span<const
   t.bytes = bytes;
 }
 
+void Writer::add_tensor(std::string_view name, quant::Type type, std::span<const int64_t> dims,
+                        std::vector<uint8_t>&& bytes) {
+  auto owned = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+  add_tensor(name, type, dims, std::span<const uint8_t>(*owned));
+  tensors_.back().owned = std::move(owned);
+}
+
 void Writer::add_tensor(std::string_view name, quant::Type type, std::span<const int64_t> dims, Producer producer) {
   if (!producer) fail(ErrorCode::invalid_argument, "tensor '{}': empty producer", name);
   new_tensor(name, type, dims).producer = std::move(producer);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -73,6 +74,9 @@ class Writer {
   // bytes must outlive write().
   void add_tensor(std::string_view name, quant::Type type, std::span<const int64_t> dims,
                   std::span<const uint8_t> bytes);
+  // Owns the bytes (an rvalue vector picks this, so a temporary never dangles).
+  void add_tensor(std::string_view name, quant::Type type, std::span<const int64_t> dims,
+                  std::vector<uint8_t>&& bytes);
   void add_tensor(std::string_view name, quant::Type type, std::span<const int64_t> dims, Producer producer);
   size_t tensor_count() const noexcept { return tensors_.size(); }
 
@@ -92,6 +96,7 @@ class Writer {
     std::vector<int64_t> dims;
     uint64_t n_bytes = 0;
     std::span<const uint8_t> bytes;
+    std::shared_ptr<const std::vector<uint8_t>> owned;  // keeps `bytes` alive when we own them
     Producer producer;
   };
   using Sink = std::function<void(const uint8_t* data, size_t n)>;
