@@ -9,6 +9,7 @@ namespace ingot::cli {
 void register_serve(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_template(CLI::App& app);
+void register_inspect(CLI::App& app);
 void register_quantize(CLI::App& app);
 void register_convert(CLI::App& app);
 void register_eval(CLI::App& app);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     ingot::cli::register_serve(app);
     ingot::cli::register_tokenize(app);
     ingot::cli::register_template(app);
+    ingot::cli::register_inspect(app);
     ingot::cli::register_quantize(app);
     ingot::cli::register_convert(app);
     ingot::cli::register_eval(app);
