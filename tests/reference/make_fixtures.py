@@ -6,9 +6,9 @@ transformers are installed), with their logits for fixed prompts.
 For each model, writes tests/reference/models/<name>/: the checkpoint (safetensors + config.json
 + tokenizer files), prompts.json (the prompt token ids and the greedy continuation of the first
 prompt), and logits_<i>.npy (float32 [n_tokens, n_vocab]: next-token logits at every position,
-computed in float32 with eager attention). Weights are drawn so logits vary by several units
-(not the near-uniform logits of the default initialisation), and stored as bfloat16-representable
-values where the checkpoint is bf16, so converting to F32 is exact.
+computed in float32 with eager attention). Weights are drawn so logits vary by a few units
+(not the near-uniform logits of the default initialisation), and rounded to the checkpoint's
+storage type before the logits are computed, so the stored weights are exactly the ones used.
 
 Usage: python3 make_fixtures.py --corpus DIR_WITH_train.txt --out tests/reference/models
 """
@@ -39,16 +39,19 @@ def make_tokenizer(corpus, vocab_size):
     return tok
 
 
-def randomize(model, generator):
+def randomize(model, generator, storage_dtype):
     with torch.no_grad():
         for name, p in model.named_parameters():
             if p.dim() == 1 and "norm" in name:
-                p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=generator))
+                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=generator))
             elif p.dim() == 1:  # biases
-                p.copy_(0.5 * torch.randn(p.shape, generator=generator))
+                p.copy_(0.2 * torch.randn(p.shape, generator=generator))
             else:
                 fan_in = p.shape[-1]
-                p.copy_(torch.randn(p.shape, generator=generator) * (1.5 / fan_in ** 0.5))
+                p.copy_(torch.randn(p.shape, generator=generator) * (1.0 / fan_in ** 0.5))
+            # Round to the checkpoint's storage type here, on the parameters alone: rounding the
+            # whole module would also round non-parameter buffers such as rotary frequencies.
+            p.copy_(p.to(storage_dtype).to(torch.float32))
 
 
 def to_old_config_layout(path):
@@ -103,13 +106,14 @@ def main():
         config = config_cls(vocab_size=tok.get_vocab_size(), max_position_embeddings=256,
                             bos_token_id=0, eos_token_id=0, attn_implementation="eager", **kwargs)
         model = model_cls(config)
-        randomize(model, generator)
-        model = model.to(dtype).to(torch.float32)  # bf16-representable values, computed in f32
+        randomize(model, generator, dtype)  # values representable in dtype, computed in f32
         model.eval()
         out = os.path.join(args.out, name)
         os.makedirs(out, exist_ok=True)
-        model.to(dtype).save_pretrained(out, safe_serialization=True)
-        model.to(torch.float32)
+        model.config.dtype = dtype
+        model.save_pretrained(out, safe_serialization=True,
+                              state_dict={k: v.to(dtype) for k, v in model.state_dict().items()
+                                          if not (config.tie_word_embeddings and k == "lm_head.weight")})
         fast.save_pretrained(out)
         if old_layout:
             to_old_config_layout(os.path.join(out, "config.json"))
