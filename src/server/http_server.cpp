@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace ingot::server {
 namespace {
@@ -89,6 +90,13 @@ void HttpServer::start() {
     port_ = options_.port;
   }
   thread_ = std::thread([this] { http_->listen_after_bind(); });
+  // httplib's stop() does nothing until the accept loop runs: wait for it, so an early stop()
+  // (a model that fails to load) cannot leave the loop running forever.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!http_->is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!http_->is_running()) fail(ErrorCode::internal, "the HTTP server on {}:{} did not start", options_.host, port_);
 }
 
 void HttpServer::stop() {
