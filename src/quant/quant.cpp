@@ -3,6 +3,10 @@
 // never change, so lookups are lock-free.
 #include "quant/quant.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include "core/error.h"
 #include "quant/kernels.h"
 
@@ -40,7 +44,10 @@ bool cpu_has_avx2() noexcept {
 #if defined(__x86_64__)
   static const bool has = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    // F16C through cpuid (leaf 1, ecx bit 29): clang 14 has no __builtin_cpu_supports("f16c").
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 29)) != 0;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
   }();
   return has;
 #else
