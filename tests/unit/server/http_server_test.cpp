@@ -32,7 +32,7 @@ struct Fixture {
   std::unique_ptr<httplib::Client> client;
 };
 
-Fixture start(bool attach = true, FakeOptions fake_options = {}) {
+Fixture start(bool attach = true, FakeOptions fake_options = {}, std::string cors_origin = {}) {
   Fixture f;
   f.fake = engine::test::make_fake_engine(engine::test::small_config(), std::move(fake_options));
   ServerOptions options;
@@ -40,6 +40,7 @@ Fixture start(bool attach = true, FakeOptions fake_options = {}) {
   options.api_key = kKey;
   options.max_body_bytes = 64 * 1024;
   options.n_http_threads = 16;
+  options.cors_origin = std::move(cors_origin);
   f.server = std::make_unique<HttpServer>(options);
   f.server->start();
   if (attach) {
@@ -179,6 +180,36 @@ TEST(HttpServer, DroppedStreamIsCancelledAndFreesItsBlocks) {
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("ingot_requests_finished_total{reason=\"cancelled\"} 1"), std::string::npos)
       << metrics->body;
+}
+
+TEST(HttpServer, CorsPreflightAndHeaders) {
+  Fixture f = start(true, {}, "https://example.com");
+  httplib::Client anonymous("127.0.0.1", f.server->port());
+  auto preflight = anonymous.Options("/v1/chat/completions");  // no key: preflights never carry one
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_EQ(preflight->get_header_value("Access-Control-Allow-Origin"), "https://example.com");
+  EXPECT_NE(preflight->get_header_value("Access-Control-Allow-Headers").find("Authorization"), std::string::npos);
+  auto models = f.client->Get("/v1/models");
+  ASSERT_TRUE(models);
+  EXPECT_EQ(models->status, 200);
+  EXPECT_EQ(models->get_header_value("Access-Control-Allow-Origin"), "https://example.com");
+  Fixture plain = start();
+  EXPECT_FALSE(plain.client->Get("/v1/models")->has_header("Access-Control-Allow-Origin"));
+}
+
+TEST(HttpServer, TokenizeRoundTrip) {
+  Fixture f = start();
+  auto t = post(f, "/tokenize", R"({"content": "hello world"})");
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->status, 200) << t->body;
+  const Json tokens = Json::parse(t->body)["tokens"];
+  EXPECT_GT(tokens.size(), 5u);
+  auto d = post(f, "/detokenize", Json{{"tokens", tokens}}.dump());
+  ASSERT_EQ(d->status, 200) << d->body;
+  EXPECT_EQ(Json::parse(d->body)["content"], "hello world");
+  EXPECT_EQ(post(f, "/detokenize", R"({"tokens": [99999]})")->status, 400);
+  EXPECT_EQ(post(f, "/tokenize", R"({"content": 5})")->status, 400);
 }
 
 TEST(HttpServer, DrainingRefusesNewRequests) {
