@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs ON the GPU machine, from the repository root: builds the CUDA op tests (and the ingot
 # binary) for sm_90, runs the CUDA-vs-CPU op parity tests, and prints a short table last.
-# The machine lacks the cpp-httplib and pcre2 headers: their Debian packages are expected in
+# The machine lacks the cpp-httplib, pcre2 and brotli headers (cpp-httplib's pkg-config file
+# requires brotli) and the cpp-httplib library: their Debian packages are expected in
 # .device-carry/debs/ (git-ignored; carried along with the call) and are unpacked with dpkg -x
 # into a temporary prefix that CMake finds through pkg-config. Logs go to $OUT (or ./gpu-check-out).
 set -uo pipefail
@@ -22,7 +23,8 @@ log "nvcc: $("$nvcc_path" --version | tail -2 | head -1)"
 
 # --- headers the machine lacks, from Debian packages ---
 prefix=$(mktemp -d /tmp/ingot-debs.XXXXXX)
-for deb in .device-carry/debs/libpcre2-*.deb .device-carry/debs/libcpp-httplib*.deb; do
+for deb in .device-carry/debs/libpcre2-*.deb .device-carry/debs/libcpp-httplib*.deb \
+  .device-carry/debs/libbrotli*.deb; do
   [ -f "$deb" ] && dpkg -x "$deb" "$prefix"
 done
 pcdir="$prefix/usr/lib/x86_64-linux-gnu/pkgconfig"
@@ -93,6 +95,19 @@ fi
 log "build ingot: rc=$rc ($(($(date +%s) - start)) s)"
 [ "$rc" != 0 ] && [ -f "$out/build-ingot.log" ] && grep -E "error|FAILED" "$out/build-ingot.log" | head -20
 if [ "$rc" = 0 ]; then "$build/bin/ingot" --help >"$out/ingot-help.txt" 2>&1; log "ingot --help: rc=$?"; fi
+
+# --- compute-sanitizer on the op tests (the 67 MB weight test is left out: slow under memcheck) ---
+sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+for tool in memcheck racecheck; do
+  if [ ! -x "$sanitizer" ] || [ "$(left)" -lt 60 ]; then log "$tool: skipped"; continue; fi
+  filter='-*LargerThanOneDequantizedChunk*:*DeviceMemoryReturnsToBaseline*'
+  [ $tool = racecheck ] && filter='GpuRowwise.*:Shapes/GpuAttention.*:GpuMatmul.Logits*'
+  start=$(date +%s)
+  timeout $(($(left) - 30)) "$sanitizer" --tool $tool --error-exitcode 3 "$test_bin" \
+    --gtest_color=no --gtest_filter="$filter" >"$out/$tool.log" 2>&1
+  rc=$?
+  log "$tool: rc=$rc ($(($(date +%s) - start)) s); $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/$tool.log" | tail -1)"
+done
 
 echo
 echo "=== CUDA vs CPU op parity (rel. error = ||gpu - cpu|| / ||cpu||; quantized rows pass when"
