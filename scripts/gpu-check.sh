@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs ON the GPU machine, from the repository root: builds the CUDA op tests (and the ingot
-# binary) for sm_90, runs the CUDA-vs-CPU op parity tests, and prints a short table last.
+# binary) for sm_90, runs the CUDA-vs-CPU op parity tests, then model parity through
+# `ingot eval --backend cuda` against tests/reference/models/*/logits_1.npy, `ingot run` and
+# `ingot bench` on cuda and cpu, then compute-sanitizer if time is left; tables last.
 # The machine lacks the cpp-httplib, pcre2 and brotli headers (cpp-httplib's pkg-config file
 # requires brotli) and the cpp-httplib library: their Debian packages are expected in
 # .device-carry/debs/ (git-ignored; carried along with the call) and are unpacked with dpkg -x
@@ -96,6 +98,55 @@ log "build ingot: rc=$rc ($(($(date +%s) - start)) s)"
 [ "$rc" != 0 ] && [ -f "$out/build-ingot.log" ] && grep -E "error|FAILED" "$out/build-ingot.log" | head -20
 if [ "$rc" = 0 ]; then "$build/bin/ingot" --help >"$out/ingot-help.txt" 2>&1; log "ingot --help: rc=$?"; fi
 
+# --- model parity and speed on the GPU, through the ingot binary (--backend cuda) ---
+models_table="$out/models.txt"
+: >"$models_table"
+ingot_bin="$build/bin/ingot"
+if [ "$rc" = 0 ]; then
+  for name in llama3 smollm qwen2 qwen3; do
+    dir=tests/reference/models/$name
+    [ -d "$dir" ] || continue
+    if [ "$(left)" -lt 90 ]; then log "parity $name: skipped (time)"; continue; fi
+    gguf=/tmp/ingot-$name.gguf
+    npy=/tmp/ingot-$name.npy
+    ids=$(python3 -c "import json,sys; print(' '.join(map(str, json.load(open(sys.argv[1]))['prompts'][1])))" "$dir/prompts.json")
+    timeout 60 "$ingot_bin" convert "$dir" "$gguf" --type F32 >"$out/convert-$name.log" 2>&1
+    crc=$?
+    timeout 60 "$ingot_bin" eval -m "$gguf" --backend cuda --prompt-ids "$ids" --logits "$npy" >"$out/eval-$name.log" 2>&1
+    erc=$?
+    result=$(python3 - "$npy" "$dir/logits_1.npy" <<'PY' 2>&1
+import sys
+import numpy as np
+try:
+    ours = np.load(sys.argv[1]).astype(np.float64)
+    ref = np.load(sys.argv[2]).astype(np.float64)
+    ref = ref.reshape(ours.shape)
+    per_pos = np.abs(ours - ref).max(axis=1) / np.abs(ref).max(axis=1)
+    worst = per_pos.max()
+    same_argmax = (ours.argmax(axis=1) == ref.argmax(axis=1)).mean()
+    print(f"{worst:.2e} | {per_pos.mean():.2e} | {len(per_pos)} | {same_argmax * 100:.0f}% | {'ok' if worst < 1e-4 else 'FAIL'}")
+except Exception as e:
+    print(f"- | - | - | - | error: {e}")
+PY
+)
+    log "parity $name: convert rc=$crc, eval rc=$erc: $result"
+    [ $erc -ne 0 ] && tail -5 "$out/eval-$name.log" | tee -a "$out/summary.txt"
+    echo "| $name | F32 | $result |" >>"$models_table"
+  done
+  if [ "$(left)" -gt 60 ]; then
+    start=$(date +%s)
+    timeout 60 "$ingot_bin" run --backend cuda -p "Once upon a time" -n 32 >"$out/run-cuda.txt" 2>"$out/run-cuda.log"
+    log "run --backend cuda: rc=$? ($(($(date +%s) - start)) s): $(head -c 300 "$out/run-cuda.txt" | tr '\n' ' ')"
+    grep -E "^backend:" "$out/run-cuda.log" | head -1 | tee -a "$out/summary.txt"
+  fi
+  for b in cuda cpu; do
+    if [ "$(left)" -lt 70 ]; then log "bench $b: skipped (time)"; continue; fi
+    start=$(date +%s)
+    timeout 90 "$ingot_bin" bench -m models/ingot-tiny/ingot-tiny-q8_0.gguf --backend $b >"$out/bench-$b.txt" 2>"$out/bench-$b.log"
+    log "bench --backend $b: rc=$? ($(($(date +%s) - start)) s)"
+  done
+fi
+
 # --- compute-sanitizer on the op tests (the 67 MB weight test is left out: slow under memcheck) ---
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 for tool in memcheck racecheck; do
@@ -115,4 +166,13 @@ echo "    every element is within the CPU matmul's own tolerance of the exact pr
 [ -f "$out/table.txt" ] && cat "$out/table.txt"
 echo
 cat "$out/summary.txt"
+echo
+echo "=== model parity on the GPU: ingot eval --backend cuda vs logits_1.npy (F32 GGUF from ingot convert;"
+echo "    max|ours - ref| / max|ref| per position; threshold 1e-4) ==="
+echo "| model | type | worst | mean | positions | same argmax | verdict |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | --- |"
+[ -f "$out/models.txt" ] && cat "$out/models.txt"
+for b in cuda cpu; do
+  if [ -f "$out/bench-$b.txt" ]; then echo; echo "=== ingot bench --backend $b (ingot-tiny Q8_0) ==="; cat "$out/bench-$b.txt"; fi
+done
 exit $test_rc

@@ -40,6 +40,9 @@ struct EngineOptions {
   KvCacheType kv_type = KvCacheType::f16;
   bool prefix_cache = true;       // reuse KV of identical prompt prefixes (full blocks)
   size_t n_threads = 0;           // CPU backend worker threads; 0: one per hardware thread
+  // "cpu", "cuda", or "" (auto: cuda when built with CUDA and a device is present, else cpu).
+  std::string backend;
+  int32_t device = 0;             // CUDA device index
 };
 
 // What the engine was built with (fixed after construction).
@@ -96,8 +99,8 @@ class RequestHandle {
 
 class Engine {
  public:
-  // Loads a GGUF model and its tokenizer on the CPU backend (the CUDA backend plugs in here
-  // when built and a GPU is present) and starts the loop thread. Throws ingot::Error with a
+  // Loads a GGUF model and its tokenizer on the backend options.backend names (auto: CUDA when
+  // built with it and a GPU is present, else CPU; said once on stderr) and starts the loop thread. Throws ingot::Error with a
   // message naming the file and the problem.
   static std::unique_ptr<Engine> open(const std::string& model_path, const EngineOptions& options = {});
   // Wraps an engine core built by the caller (tests, other backends).

@@ -50,7 +50,7 @@ void register_bench(CLI::App& app) {
   struct Options {
     std::string model, kv_type = "f16";
     int32_t n_prompt = 512, n_gen = 128, reps = 5;
-    size_t n_threads = 0;
+    engine::BackendRequest backend;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("bench", "prompt and generation throughput (pp/tg, like llama-bench)");
@@ -58,14 +58,15 @@ void register_bench(CLI::App& app) {
   cmd->add_option("-p,--n-prompt", o->n_prompt, "prompt tokens (0: skip pp)")->capture_default_str();
   cmd->add_option("-n,--n-gen", o->n_gen, "generated tokens (0: skip tg)")->capture_default_str();
   cmd->add_option("-r,--repetitions", o->reps, "repetitions")->capture_default_str();
-  cmd->add_option("-t,--threads", o->n_threads, "threads (0: all cores)");
+  cmd->add_option("-t,--threads", o->backend.n_threads, "threads (0: all cores)");
+  add_backend_options(cmd, o->backend);
   cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16 or f32")->capture_default_str();
   cmd->callback([o] {
     if (o->n_prompt < 0 || o->n_gen < 0 || (o->n_prompt == 0 && o->n_gen == 0) || o->reps < 1) {
       fail(ErrorCode::invalid_argument, "bench: -p, -n >= 0 (not both 0), -r >= 1");
     }
     const std::string path = resolve_model_path(o->model);
-    LoadedModel m = load_model(path, o->n_threads, false);
+    LoadedModel m = load_model(path, o->backend, false);
     const model::HyperParams& hp = m.model->hparams();
     const int64_t n_ctx = std::max<int64_t>(o->n_prompt, o->n_gen);
     if (n_ctx > hp.n_ctx_train) fail(ErrorCode::out_of_range, "bench: {} tokens exceed the context {}", n_ctx, hp.n_ctx_train);
@@ -106,8 +107,8 @@ void register_bench(CLI::App& app) {
       std::vector<double> rates;
       for (int32_t r = 0; r < o->reps; ++r) rates.push_back(fn());
       const Stats s = stats(rates);
-      fmt::print("| {} | {} | {} | CPU | {} | {} | {:.2f} ± {:.2f} |\n", model_name, size, params,
-                 m.backend->n_threads(), test, s.mean, s.sd);
+      fmt::print("| {} | {} | {} | {} | {} | {} | {:.2f} ± {:.2f} |\n", model_name, size, params,
+                 m.backend->name() == "cuda" ? "CUDA" : "CPU", m.n_threads, test, s.mean, s.sd);
       std::fflush(stdout);
     };
     if (o->n_prompt > 0) report(fmt::format("pp{}", o->n_prompt), pp);

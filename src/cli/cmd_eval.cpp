@@ -18,7 +18,7 @@ namespace ingot::cli {
 void register_eval(CLI::App& app) {
   struct Options {
     std::string model, prompt, prompt_ids, logits, kv_type = "f32";
-    size_t n_threads = 0;
+    engine::BackendRequest backend;
     bool no_special = false;
   };
   auto o = std::make_shared<Options>();
@@ -28,13 +28,14 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--prompt-ids", o->prompt_ids, "prompt as token ids, e.g. \"1 2 3\"");
   cmd->add_option("--logits", o->logits, "output .npy file")->required();
   cmd->add_option("--kv-type", o->kv_type, "KV cache type: f32 or f16")->capture_default_str();
-  cmd->add_option("-t,--threads", o->n_threads, "threads (0: all cores)");
+  cmd->add_option("-t,--threads", o->backend.n_threads, "threads (0: all cores)");
+  add_backend_options(cmd, o->backend);
   cmd->add_flag("--no-special", o->no_special, "do not add BOS/EOS when tokenizing -p");
   cmd->callback([o] {
     if (o->prompt.empty() == o->prompt_ids.empty()) {
       fail(ErrorCode::invalid_argument, "give exactly one of -p (non-empty) and --prompt-ids");
     }
-    LoadedModel m = load_model(resolve_model_path(o->model), o->n_threads, o->prompt_ids.empty());
+    LoadedModel m = load_model(resolve_model_path(o->model), o->backend, o->prompt_ids.empty());
     const std::vector<int32_t> ids =
         o->prompt_ids.empty() ? m.tokenizer->encode(o->prompt, !o->no_special) : parse_ids(o->prompt_ids);
     if (ids.empty()) fail(ErrorCode::invalid_argument, "the prompt has no tokens");

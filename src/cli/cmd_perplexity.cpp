@@ -25,7 +25,7 @@ void register_perplexity(CLI::App& app) {
   struct Options {
     std::string model, file, kv_type = "f32";
     int64_t n_ctx = 512;
-    size_t n_threads = 0;
+    engine::BackendRequest backend;
     int64_t max_chunks = 0;
   };
   auto o = std::make_shared<Options>();
@@ -35,13 +35,14 @@ void register_perplexity(CLI::App& app) {
   cmd->add_option("-c,--ctx", o->n_ctx, "chunk length in tokens")->capture_default_str();
   cmd->add_option("--chunks", o->max_chunks, "score at most this many chunks (0: all)");
   cmd->add_option("--kv-type", o->kv_type, "KV cache type: f32 or f16")->capture_default_str();
-  cmd->add_option("-t,--threads", o->n_threads, "threads (0: all cores)");
+  cmd->add_option("-t,--threads", o->backend.n_threads, "threads (0: all cores)");
+  add_backend_options(cmd, o->backend);
   cmd->callback([o] {
     std::ifstream in(o->file, std::ios::binary);
     if (!in) fail(ErrorCode::not_found, "{}: cannot open", o->file);
     std::ostringstream text;
     text << in.rdbuf();
-    LoadedModel m = load_model(resolve_model_path(o->model), o->n_threads, true);
+    LoadedModel m = load_model(resolve_model_path(o->model), o->backend, true);
     const int64_t n_vocab = m.model->hparams().n_vocab;
     if (o->n_ctx < 2) fail(ErrorCode::invalid_argument, "--ctx must be at least 2");
     if (o->n_ctx > m.model->hparams().n_ctx_train) {

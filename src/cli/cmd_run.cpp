@@ -26,7 +26,7 @@ void register_run(CLI::App& app) {
     int64_t n_ctx = 0;
     SamplingParams sampling;
     std::optional<uint64_t> seed;
-    size_t n_threads = 0;
+    engine::BackendRequest backend;
     bool print_ids = false, ignore_eos = false, no_special = false;
   };
   auto o = std::make_shared<Options>();
@@ -44,7 +44,8 @@ void register_run(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "random seed (default: from the clock)");
   cmd->add_option("-c,--ctx", o->n_ctx, "context size (default: prompt + n, at most the model's)");
   cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16 or f32")->capture_default_str();
-  cmd->add_option("-t,--threads", o->n_threads, "threads (0: all cores)");
+  cmd->add_option("-t,--threads", o->backend.n_threads, "threads (0: all cores)");
+  add_backend_options(cmd, o->backend);
   cmd->add_flag("--print-ids", o->print_ids, "print generated token ids instead of text");
   cmd->add_flag("--ignore-eos", o->ignore_eos, "keep generating past end-of-generation tokens");
   cmd->add_flag("--no-special", o->no_special, "do not add BOS/EOS when tokenizing -p");
@@ -55,7 +56,7 @@ void register_run(CLI::App& app) {
     if (o->n_predict <= 0) fail(ErrorCode::invalid_argument, "-n must be at least 1, got {}", o->n_predict);
     o->sampling.ignore_eos = o->ignore_eos;
     validate(o->sampling);
-    LoadedModel m = load_model(resolve_model_path(o->model), o->n_threads, !o->print_ids || o->prompt_ids.empty());
+    LoadedModel m = load_model(resolve_model_path(o->model), o->backend, !o->print_ids || o->prompt_ids.empty());
     const model::HyperParams& hp = m.model->hparams();
     const std::vector<int32_t> prompt =
         o->prompt_ids.empty() ? m.tokenizer->encode(o->prompt, !o->no_special) : parse_ids(o->prompt_ids);

@@ -43,6 +43,8 @@ struct ServeOptions {
   int32_t max_batch_tokens = 512;
   std::string kv_memory = "1GiB";
   size_t n_threads = 0;
+  std::string backend;  // "" (auto), "cpu", "cuda"
+  int32_t device = 0;
   ChatTemplateSource chat_template;
   std::string log_format = "text";
   double shutdown_timeout_s = 30.0;
@@ -168,6 +170,8 @@ void serve(const ServeOptions& o) {
   engine_options.max_batch_tokens = o.max_batch_tokens;
   engine_options.kv_memory_bytes = parse_bytes(o.kv_memory, "--kv-memory");
   engine_options.n_threads = o.n_threads;
+  engine_options.backend = o.backend;
+  engine_options.device = o.device;
   read_with_progress(model_path);
   engine = Engine::open(model_path, engine_options);
   if (engine->tokenizer() == nullptr) fail(ErrorCode::unsupported, "{}: the model has no tokenizer; it cannot be served", model_path);
@@ -224,6 +228,9 @@ void register_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--kv-memory", o->kv_memory, "memory for the KV cache, e.g. 512MiB, 2G")->capture_default_str();
   cmd->add_option("-t,--threads", o->n_threads, "CPU threads (0: one per core)")->capture_default_str();
+  cmd->add_option("--backend", o->backend, "compute backend: cpu or cuda (default: cuda when built with it and a GPU is present)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--device", o->device, "CUDA device index")->capture_default_str();
   cmd->add_option("--api-key", o->http.api_key, "require 'Authorization: Bearer KEY' (default: $INGOT_API_KEY)");
   cmd->add_option("--cors-origin", o->http.cors_origin, "allow browser requests from this origin ('*' for any)");
   add_chat_template_option(cmd, o->chat_template);

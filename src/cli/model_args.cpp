@@ -44,11 +44,21 @@ std::string resolve_model_path(const std::string& given) {
   fail(ErrorCode::not_found, "no -m given and the shipped model {} was not found (set $INGOT_MODEL)", kShipped);
 }
 
-LoadedModel load_model(const std::string& path, size_t n_threads, bool need_tokenizer) {
+void add_backend_options(CLI::App* cmd, engine::BackendRequest& request) {
+  const std::string help = engine::cuda_compiled()
+                               ? "compute backend: cpu or cuda (default: cuda when a GPU is present, else cpu)"
+                               : "compute backend: cpu (this build has no CUDA)";
+  cmd->add_option("--backend", request.name, help)->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--device", request.device, "CUDA device index")->capture_default_str();
+}
+
+LoadedModel load_model(const std::string& path, const engine::BackendRequest& request, bool need_tokenizer) {
   LoadedModel m;
-  backend::cpu::CpuOptions options;
-  options.n_threads = n_threads;
-  m.backend = std::make_unique<backend::cpu::CpuBackend>(options);
+  engine::SelectedBackend selected = engine::select_backend(request);
+  fmt::print(stderr, "backend: {}\n", selected.description);
+  m.backend = std::move(selected.backend);
+  m.backend_description = std::move(selected.description);
+  m.n_threads = selected.n_threads;
   auto file = std::make_shared<const gguf::File>(gguf::File::open(path));
   if (file->find("tokenizer.ggml.tokens") != nullptr) {
     m.tokenizer = std::make_unique<tokenizer::Tokenizer>(tokenizer::load_vocab(*file));

@@ -1,11 +1,15 @@
 // Shared pieces of the model commands (run, eval, perplexity, bench): finding the model file
 // (-m, else $INGOT_MODEL, else the shipped ingot-tiny next to the build or install tree),
-// loading it on the CPU backend with its tokenizer, and parsing "--prompt-ids" lists.
+// --backend/--device/--threads, loading it on the chosen backend (said once on stderr) with its
+// tokenizer, and parsing "--prompt-ids" lists.
 #pragma once
 
-#include "backend/cpu/cpu_backend.h"
+#include "backend/backend.h"
+#include "engine/backend_select.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
+
+#include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -19,15 +23,20 @@ namespace ingot::cli {
 // stderr when it was not given. Error(not_found) when nothing exists.
 std::string resolve_model_path(const std::string& given);
 
+// Adds --backend cpu|cuda and --device N to a model command (the command keeps its own -t).
+void add_backend_options(CLI::App* cmd, engine::BackendRequest& request);
+
 struct LoadedModel {
-  std::unique_ptr<backend::cpu::CpuBackend> backend;
+  std::unique_ptr<backend::Backend> backend;
+  std::string backend_description;  // as printed on stderr
+  size_t n_threads = 0;             // CPU threads (0 on cuda)
   std::unique_ptr<model::Model> model;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;  // null when the file has no vocabulary
 };
 
-// Loads the model on the CPU backend (n_threads 0: all cores). With need_tokenizer a file
-// without a vocabulary is an error.
-LoadedModel load_model(const std::string& path, size_t n_threads, bool need_tokenizer);
+// Loads the model on the backend `request` picks (n_threads 0: all cores), printing
+// "backend: ..." on stderr. With need_tokenizer a file without a vocabulary is an error.
+LoadedModel load_model(const std::string& path, const engine::BackendRequest& request, bool need_tokenizer);
 
 // "1 2 3" or "1,2,3" -> ids. Error(invalid_argument) on anything else or an empty list.
 std::vector<int32_t> parse_ids(const std::string& text);

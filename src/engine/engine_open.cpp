@@ -1,10 +1,10 @@
 // ingot::Engine::open: the model file -> backend, model, tokenizer, KV pool sized from the
-// options -> a running engine. The one place that picks a backend (CPU until the CUDA backend
-// lands) and turns EngineOptions into the engine core's limits.
-#include "backend/cpu/cpu_backend.h"
+// options -> a running engine. Picks the backend through engine/backend_select.h and turns
+// EngineOptions into the engine core's limits.
 #include "core/checked_math.h"
 #include "core/error.h"
 #include "engine/backend_runner.h"
+#include "engine/backend_select.h"
 #include "engine/engine.h"
 #include "gguf/file.h"
 #include "ingot/engine.h"
@@ -12,9 +12,11 @@
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/vocab_gguf.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace ingot {
 
@@ -27,9 +29,13 @@ std::unique_ptr<Engine> Engine::open(const std::string& model_path, const Engine
          options.max_seqs, options.max_batch_tokens, options.kv_block_size, options.n_ctx, options.kv_blocks);
   }
   auto file = std::make_shared<const gguf::File>(gguf::File::open(model_path));
-  backend::cpu::CpuOptions cpu;
-  cpu.n_threads = options.n_threads;
-  auto backend = std::make_unique<backend::cpu::CpuBackend>(cpu);
+  engine::BackendRequest request;
+  request.name = options.backend;
+  request.device = options.device;
+  request.n_threads = options.n_threads;
+  engine::SelectedBackend selected = engine::select_backend(request);
+  fmt::print(stderr, "backend: {}\n", selected.description);
+  std::unique_ptr<backend::Backend> backend = std::move(selected.backend);
   auto model = model::Model::load(file, *backend);
   const model::HyperParams& hp = model->hparams();
 
