@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include "cli/model_cli.h"
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
@@ -18,33 +20,10 @@
 namespace ingot {
 namespace {
 
-struct RunResult {
-  int status = -1;
-  std::string output;
-};
-
-std::string ingot_bin() {
-  const char* bin = std::getenv("INGOT_BIN");
-  return bin != nullptr ? bin : std::string(INGOT_BINARY_DIR) + "/bin/ingot";
-}
-
-RunResult run(const std::string& args) {
-  RunResult r;
-  const std::string command = ingot_bin() + " " + args + " 2>&1";
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 65536> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.output.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 class Inspect : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(ingot_bin())) GTEST_SKIP() << "no ingot binary at " << ingot_bin();
+    if (!std::filesystem::exists(test::ingot_bin())) GTEST_SKIP() << "no ingot binary at " << test::ingot_bin();
   }
 };
 
@@ -71,29 +50,29 @@ std::string write_model() {
 
 TEST_F(Inspect, TextShowsMetadataTensorsAndTotals) {
   const std::string path = write_model();
-  const RunResult r = run("inspect " + path);
-  ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("GGUF v3"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("general.architecture"), std::string::npos);
-  EXPECT_NE(r.output.find("\"llama\""), std::string::npos);
-  EXPECT_NE(r.output.find("[string; 100]"), std::string::npos);
-  EXPECT_NE(r.output.find("... (100 items)"), std::string::npos);  // long arrays abbreviated
-  EXPECT_EQ(r.output.find("tok99"), std::string::npos);
-  EXPECT_NE(r.output.find("[1, -2, 3]"), std::string::npos);
-  EXPECT_NE(r.output.find("\"quote\\\"and\\nnewline\""), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("blk.0.attn_q.weight"), std::string::npos);
-  EXPECT_NE(r.output.find("Q8_0"), std::string::npos);
-  EXPECT_NE(r.output.find("[64, 4]"), std::string::npos);
+  const test::CliResult r = test::run_ingot("inspect " + path);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("GGUF v3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("general.architecture"), std::string::npos);
+  EXPECT_NE(r.out.find("\"llama\""), std::string::npos);
+  EXPECT_NE(r.out.find("[string; 100]"), std::string::npos);
+  EXPECT_NE(r.out.find("... (100 items)"), std::string::npos);  // long arrays abbreviated
+  EXPECT_EQ(r.out.find("tok99"), std::string::npos);
+  EXPECT_NE(r.out.find("[1, -2, 3]"), std::string::npos);
+  EXPECT_NE(r.out.find("\"quote\\\"and\\nnewline\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("blk.0.attn_q.weight"), std::string::npos);
+  EXPECT_NE(r.out.find("Q8_0"), std::string::npos);
+  EXPECT_NE(r.out.find("[64, 4]"), std::string::npos);
   // 256 + 256 parameters, 272 + 1024 bytes -> 20.25 bits per weight
-  EXPECT_NE(r.output.find("2 tensors, 512 parameters, 1296 bytes"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("20.250 bits per weight"), std::string::npos) << r.output;
+  EXPECT_NE(r.out.find("2 tensors, 512 parameters, 1296 bytes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("20.250 bits per weight"), std::string::npos) << r.out;
 }
 
 TEST_F(Inspect, JsonIsOneObjectWithTruncatedLongArrays) {
   const std::string path = write_model();
-  const RunResult r = run("inspect --json --array-items 10 " + path);
-  ASSERT_EQ(r.status, 0) << r.output;
-  const auto j = nlohmann::json::parse(r.output);
+  const test::CliResult r = test::run_ingot("inspect --json --array-items 10 " + path);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["version"], 3);
   EXPECT_EQ(j["metadata"]["general.architecture"], "llama");
   EXPECT_EQ(j["metadata"]["llama.block_count"], 2);
@@ -117,7 +96,7 @@ TEST_F(Inspect, JsonIsOneObjectWithTruncatedLongArrays) {
   EXPECT_EQ(j["totals"]["bytes"], 1296);
   EXPECT_DOUBLE_EQ(j["totals"]["bits_per_weight"].get<double>(), 20.25);
   // --array-items 0: everything in full
-  const auto all = nlohmann::json::parse(run("inspect --json --array-items 0 " + path).output);
+  const auto all = nlohmann::json::parse(test::run_ingot("inspect --json --array-items 0 " + path).out);
   EXPECT_EQ(all["metadata"]["tokenizer.ggml.tokens"].size(), 100u);
 }
 
@@ -137,17 +116,17 @@ TEST_F(Inspect, RealVocabularyFiles) {
     if (!std::filesystem::exists(path)) continue;
     SCOPED_TRACE(c.file);
     ++n_run;
-    const RunResult r = run("inspect --json " + path.string());
-    ASSERT_EQ(r.status, 0) << r.output.substr(0, 2000);
-    const auto j = nlohmann::json::parse(r.output);
+    const test::CliResult r = test::run_ingot("inspect --json " + path.string());
+    ASSERT_EQ(r.status, 0) << r.out.substr(0, 2000);
+    const auto j = nlohmann::json::parse(r.out);
     EXPECT_FALSE(j["metadata"]["general.architecture"].get<std::string>().empty());
     EXPECT_EQ(j["metadata"]["tokenizer.ggml.model"], c.model);
     EXPECT_EQ(j["metadata"]["tokenizer.ggml.tokens"]["count"], c.n_tokens);
     EXPECT_EQ(j["metadata"]["tokenizer.ggml.tokens"]["items"].size(), 64u);
     EXPECT_EQ(j["metadata_types"]["tokenizer.ggml.tokens"], "array[string]");
-    const RunResult text = run("inspect " + path.string());
+    const test::CliResult text = test::run_ingot("inspect " + path.string());
     ASSERT_EQ(text.status, 0);
-    EXPECT_NE(text.output.find(fmt::format("[string; {}]", c.n_tokens)), std::string::npos);
+    EXPECT_NE(text.out.find(fmt::format("[string; {}]", c.n_tokens)), std::string::npos);
   }
   if (n_run == 0) GTEST_SKIP() << "no vocab fixtures under " << dir;
 }
@@ -161,13 +140,13 @@ TEST_F(Inspect, BadFilesFailWithAMessage) {
     std::fwrite(v1, 1, sizeof(v1), f);
     std::fclose(f);
   }
-  const RunResult r = run("inspect " + path);
+  const test::CliResult r = test::run_ingot("inspect " + path);
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.output.find("error: "), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("version 1"), std::string::npos) << r.output;
-  const RunResult missing = run("inspect /nonexistent/model.gguf");
+  EXPECT_NE(r.out.find("error: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("version 1"), std::string::npos) << r.out;
+  const test::CliResult missing = test::run_ingot("inspect /nonexistent/model.gguf");
   EXPECT_NE(missing.status, 0);
-  EXPECT_NE(missing.output.find("cannot open"), std::string::npos) << missing.output;
+  EXPECT_NE(missing.out.find("cannot open"), std::string::npos) << missing.out;
 }
 
 }  // namespace

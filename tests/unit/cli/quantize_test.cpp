@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/model_cli.h"
+
 #include <sys/wait.h>
 
 #include <array>
@@ -23,29 +25,6 @@
 
 namespace ingot {
 namespace {
-
-struct RunResult {
-  int status = -1;
-  std::string output;
-};
-
-std::string ingot_bin() {
-  const char* bin = std::getenv("INGOT_BIN");
-  return bin != nullptr ? bin : std::string(INGOT_BINARY_DIR) + "/bin/ingot";
-}
-
-RunResult run_ingot(const std::string& args) {
-  RunResult r;
-  const std::string command = ingot_bin() + " " + args + " 2>&1";
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.output.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 constexpr int kLayers = 8, kEmbd = 256, kFf = 96, kVocab = 64;
 
@@ -106,7 +85,7 @@ Model write_model(const std::string& dir) {
 class Quantize : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(ingot_bin())) GTEST_SKIP() << "no ingot binary at " << ingot_bin();
+    if (!std::filesystem::exists(test::ingot_bin())) GTEST_SKIP() << "no ingot binary at " << test::ingot_bin();
     dir_ = ::testing::TempDir() + "/ingot-quantize-test";
     std::filesystem::create_directories(dir_);
     model_ = write_model(dir_);
@@ -134,9 +113,9 @@ double worst_relative_rmse(const Model& model, const gguf::File& file) {
 
 TEST_F(Quantize, Q4_K_MChoosesLlamaCppTypes) {
   const std::string out = dir_ + "/model-q4_k_m.gguf";
-  const RunResult r = run_ingot("quantize " + model_.path + " " + out + " Q4_K_M --threads 2");
-  ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("bits per weight"), std::string::npos) << r.output;
+  const test::CliResult r = test::run_ingot("quantize " + model_.path + " " + out + " Q4_K_M --threads 2");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("bits per weight"), std::string::npos) << r.out;
   const gguf::File file = gguf::File::open(out);
   EXPECT_EQ(file.get_u32("general.file_type"), 15u);
   EXPECT_EQ(file.get_u32("general.quantization_version"), 2u);
@@ -165,8 +144,8 @@ TEST_F(Quantize, Q4_K_MChoosesLlamaCppTypes) {
 
 TEST_F(Quantize, Q8_0IsCloseAndKeepsOutputInQ8_0) {
   const std::string out = dir_ + "/model-q8_0.gguf";
-  const RunResult r = run_ingot("quantize " + model_.path + " " + out + " q8_0");
-  ASSERT_EQ(r.status, 0) << r.output;
+  const test::CliResult r = test::run_ingot("quantize " + model_.path + " " + out + " q8_0");
+  ASSERT_EQ(r.status, 0) << r.out;
   const gguf::File file = gguf::File::open(out);
   EXPECT_EQ(file.get_u32("general.file_type"), 7u);
   EXPECT_EQ(quant::name(file.tensor("output.weight").type), "Q8_0");
@@ -177,8 +156,8 @@ TEST_F(Quantize, Q8_0IsCloseAndKeepsOutputInQ8_0) {
 
 TEST_F(Quantize, F16ConvertsEveryMatrix) {
   const std::string out = dir_ + "/model-f16.gguf";
-  const RunResult r = run_ingot("quantize " + model_.path + " " + out + " F16 -t 1");
-  ASSERT_EQ(r.status, 0) << r.output;
+  const test::CliResult r = test::run_ingot("quantize " + model_.path + " " + out + " F16 -t 1");
+  ASSERT_EQ(r.status, 0) << r.out;
   const gguf::File file = gguf::File::open(out);
   EXPECT_EQ(file.get_u32("general.file_type"), 1u);
   EXPECT_EQ(quant::name(file.tensor("output.weight").type), "F16");
@@ -188,10 +167,10 @@ TEST_F(Quantize, F16ConvertsEveryMatrix) {
 }
 
 TEST_F(Quantize, UnknownTypeListsValidOnes) {
-  const RunResult r = run_ingot("quantize " + model_.path + " " + dir_ + "/never.gguf Q9_X");
+  const test::CliResult r = test::run_ingot("quantize " + model_.path + " " + dir_ + "/never.gguf Q9_X");
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.output.find("unknown quantization type 'Q9_X'"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("Q4_K_M"), std::string::npos) << r.output;
+  EXPECT_NE(r.out.find("unknown quantization type 'Q9_X'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Q4_K_M"), std::string::npos) << r.out;
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/never.gguf"));
 }
 
