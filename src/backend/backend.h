@@ -34,6 +34,10 @@ struct KvPoolStorage {
   KvPool pool;
 };
 
+// Bytes a weight takes in a GPU weight arena: its dense size rounded up to 256.
+uint64_t weight_arena_bytes(quant::Type type, Shape shape);
+inline constexpr uint64_t kWeightArenaAlignment = 256;
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -49,6 +53,16 @@ class Backend {
   // for its own lifetime; a GPU backend copies them into device memory.
   virtual Tensor upload_weight(const void* host, quant::Type type, Shape shape,
                                std::shared_ptr<const void> keep_alive) = 0;
+  // Optional bracket around a model's upload_weight calls. begin_weights gets the total of
+  // weight_arena_bytes() over the tensors that follow; a GPU backend allocates them one arena
+  // and streams the uploads into it (a weight is then usable once end_weights() returned), and
+  // returns true: it copies, so the loader shows progress and the load time. The CPU backend
+  // uses the mapped bytes in place and returns false. end_weights waits for every copy.
+  virtual bool begin_weights(uint64_t total_bytes) {
+    (void)total_bytes;
+    return false;
+  }
+  virtual void end_weights() {}
   // Zero-filled K and V pools of the given layout.
   virtual KvPoolStorage alloc_kv_pool(const KvPoolShape& shape) = 0;
   // Sizes the scratch ops need for steps within `plan`.

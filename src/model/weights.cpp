@@ -1,13 +1,18 @@
 #include "model/weights.h"
 
+#include "core/checked_math.h"
 #include "core/error.h"
+#include "core/progress_bar.h"
 #include "gguf/file.h"
 #include "quant/quant.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 namespace ingot::model {
 namespace {
@@ -55,11 +60,27 @@ void validate_tensors(const gguf::File& file, const HyperParams& hp) {
 Weights bind_weights(const gguf::File& file, const HyperParams& hp, backend::Backend& backend,
                      const std::shared_ptr<const void>& keep_alive) {
   validate_tensors(file, hp);
+  const auto shape_of = [](const gguf::Tensor& t) {
+    return backend::Shape::of(t.dims[0], t.dims[1], t.dims[2], t.dims[3]);
+  };
+  // One arena for every weight the backend gets (rope_freqs stays on the host).
+  uint64_t arena_bytes = 0, n_bytes = 0;
+  for (const TensorSpec& spec : expected_tensors(hp)) {
+    const gguf::Tensor* t = file.find_tensor(spec.name);
+    if (t == nullptr || spec.name == "rope_freqs.weight") continue;
+    arena_bytes = checked_add(arena_bytes, backend::weight_arena_bytes(t->type, shape_of(*t)), "weight bytes",
+                              ErrorCode::invalid_file);
+    n_bytes += t->n_bytes;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<ProgressBar> bar;
+  if (backend.begin_weights(arena_bytes)) bar = std::make_unique<ProgressBar>("uploading weights", n_bytes);
   auto bind = [&](const std::string& name) -> backend::Tensor {
     const gguf::Tensor* t = file.find_tensor(name);
     if (t == nullptr) return {};
-    const auto shape = backend::Shape::of(t->dims[0], t->dims[1], t->dims[2], t->dims[3]);
-    return backend.upload_weight(t->data_ptr, t->type, shape, keep_alive);
+    backend::Tensor bound = backend.upload_weight(t->data_ptr, t->type, shape_of(*t), keep_alive);
+    if (bar != nullptr) bar->advance(t->n_bytes);
+    return bound;
   };
   Weights w;
   w.token_embd = bind("token_embd.weight");
@@ -98,6 +119,14 @@ Weights bind_weights(const gguf::File& file, const HyperParams& hp, backend::Bac
     lw.ffn_gate = b("ffn_gate.weight");
     lw.ffn_up = b("ffn_up.weight");
     lw.ffn_down = b("ffn_down.weight");
+  }
+  backend.end_weights();
+  if (bar != nullptr) {
+    bar->finish();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    spdlog::info("loaded {:.2f} GiB of weights in {:.1f} s ({:.1f} GB/s)",
+                 static_cast<double>(n_bytes) / (1024.0 * 1024.0 * 1024.0), seconds,
+                 seconds > 0.0 ? static_cast<double>(n_bytes) / seconds / 1e9 : 0.0);
   }
   return w;
 }

@@ -1,7 +1,8 @@
 // Weight binding: every tensor the hyper-parameters call for is looked up in the GGUF file,
 // its presence, type and shape checked against the architecture's tensor table (an error names
 // the tensor and the expected and found shapes), then handed to the backend (the CPU backend
-// uses the mapped bytes in place; a GPU backend copies them once). Nothing is converted here.
+// uses the mapped bytes in place; a GPU backend copies them once, into one arena sized here from
+// the tensor table, with a progress bar and the load time logged). Nothing is converted here.
 #pragma once
 
 #include "backend/backend.h"

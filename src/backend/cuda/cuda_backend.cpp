@@ -1,5 +1,5 @@
-// CudaBackend: construction, memory (buffers, weights through pinned staging, the KV pool, the
-// workspace), transfers and the device error word. Ops are in cuda_ops.cpp, matmul in
+// CudaBackend: construction, memory (buffers, the KV pool, the workspace), transfers and the
+// device error word. Weights are in cuda_weights.cpp, ops in cuda_ops.cpp, matmul in
 // cuda_matmul.cpp, the kernels in kernels/.
 #include "backend/cuda/cuda_backend.h"
 
@@ -15,7 +15,6 @@
 namespace ingot::cuda {
 namespace {
 
-constexpr size_t kStagingHalf = size_t{16} << 20;      // bytes per weight staging half
 constexpr size_t kStepArenaMin = size_t{4} << 20;      // pinned bytes for per-step uploads
 constexpr size_t kWeightChunkBytes = size_t{64} << 20;  // f16 dequantized weight rows per gemm
 
@@ -66,8 +65,6 @@ CudaBackend::CudaBackend(int device) : device_(device) {
   check_cublas(cublasSetStream(h, stream_.get()), "cublasSetStream");
   // Plain f32 for F32 weights: no TF32 (the GEMM calls also ask for pedantic f32 compute).
   check_cublas(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
-  staging_ = alloc_pinned(2 * kStagingHalf);
-  for (auto& e : staging_done_) e = make_event();
   weights_copied_ = make_event();
   step_arena_ = alloc_pinned(kStepArenaMin);
   step_arena_size_ = kStepArenaMin;
@@ -104,42 +101,6 @@ Buffer CudaBackend::alloc(size_t bytes) {
     (void)cudaFree(ptr);
     if (current >= 0 && current != device) (void)cudaSetDevice(current);
   });
-}
-
-Tensor CudaBackend::upload_weight(const void* host, quant::Type type, Shape shape,
-                                  std::shared_ptr<const void> keep_alive) {
-  if (host == nullptr) fail(ErrorCode::invalid_argument, "upload_weight: no data");
-  if (!is_weight_type_supported(type)) {
-    fail(ErrorCode::unsupported,
-         "upload_weight: the CUDA backend cannot compute with {} weights (supported: {}); "
-         "requantize the model or use --backend cpu",
-         quant::name(type), supported_weight_types());
-  }
-  const size_t bytes = backend::dense_bytes(type, shape);
-  Buffer buffer = alloc(bytes);
-  auto* dst = static_cast<uint8_t*>(buffer.data());
-  const auto* src = static_cast<const uint8_t*>(host);
-  auto* staging = static_cast<uint8_t*>(staging_.get());
-  // Chunks alternate between the two staging halves: the host fills one while the copy
-  // engine drains the other; a half is refilled only after its previous copy completed.
-  size_t chunk_index = 0;
-  for (size_t offset = 0; offset < bytes; offset += kStagingHalf, ++chunk_index) {
-    const size_t n = std::min(kStagingHalf, bytes - offset);
-    const size_t half = chunk_index % 2;
-    check_cuda(cudaEventSynchronize(staging_done_[half].get()), "cudaEventSynchronize");
-    std::memcpy(staging + half * kStagingHalf, src + offset, n);
-    check_cuda(cudaMemcpyAsync(dst + offset, staging + half * kStagingHalf, n,
-                               cudaMemcpyHostToDevice, copy_stream_.get()),
-               "cudaMemcpyAsync");
-    check_cuda(cudaEventRecord(staging_done_[half].get(), copy_stream_.get()), "cudaEventRecord");
-  }
-  // Ops enqueued from now on see the weight.
-  check_cuda(cudaEventRecord(weights_copied_.get(), copy_stream_.get()), "cudaEventRecord");
-  check_cuda(cudaStreamWaitEvent(stream_.get(), weights_copied_.get(), 0), "cudaStreamWaitEvent");
-  keep_alive.reset();  // every byte is in pinned staging or on the device already
-  Tensor t = backend::make_tensor(buffer.data(), type, shape);
-  weights_.push_back(std::move(buffer));
-  return t;
 }
 
 KvPoolStorage CudaBackend::alloc_kv_pool(const KvPoolShape& shape) {

@@ -1,9 +1,10 @@
 // The CUDA backend: every Backend op on one NVIDIA GPU. Device memory is owned by Buffers that
 // cudaFree on destruction; ops are enqueued on one compute stream and return before the work is
-// done; synchronize()/download() are the waits. Weights are copied through a reused pinned
-// staging buffer (two halves, events guard their reuse) on a copy stream, then the compute
-// stream waits on an event. reserve() allocates all op scratch once (16-bit matmul operands,
-// gathered logit rows, the pinned per-step upload arena); ops allocate nothing. Inputs that live
+// done; synchronize()/download() are the waits. Weights (cuda_weights.cpp) go into one arena
+// reserved from the model's tensor table, streamed through two pinned staging halves on a copy
+// stream (events guard their reuse), then the compute stream waits on an event. reserve()
+// allocates all op scratch once (16-bit matmul operands, gathered logit rows, the pinned
+// per-step upload arena); ops allocate nothing. Inputs that live
 // on the device (ids, slots, block tables) are checked by kernels and surface as an Error at the
 // next synchronize()/download(). Kernels are the simple correct versions: see docs/CUDA.md.
 #pragma once
@@ -63,6 +64,8 @@ class CudaBackend final : public backend::Backend {
   Buffer alloc(size_t bytes) override;
   Tensor upload_weight(const void* host, quant::Type type, Shape shape,
                        std::shared_ptr<const void> keep_alive) override;
+  bool begin_weights(uint64_t total_bytes) override;
+  void end_weights() override;
   KvPoolStorage alloc_kv_pool(const KvPoolShape& shape) override;
   void reserve(const WorkspacePlan& plan) override;
 
@@ -107,11 +110,17 @@ class CudaBackend final : public backend::Backend {
   StreamHandle stream_;
   StreamHandle copy_stream_;
   CublasHandle cublas_;
-  // Weight staging: two halves of kStagingHalf bytes, each reusable once its event completes.
-  PinnedMemory staging_;
-  EventHandle staging_done_[2];
+  // Weights (cuda_weights.cpp): arenas and single weights, and the upload in progress
+  // (pinned staging halves, their events, memcpy threads; only while uploading).
+  struct WeightUpload;
+  std::shared_ptr<WeightUpload> weight_upload_;
+  void stage_weight(uint8_t* dst, const uint8_t* src, size_t bytes);
+  void flush_weights();
   EventHandle weights_copied_;
   std::vector<Buffer> weights_;
+  uint8_t* arena_ = nullptr;  // the arena being filled (between begin_weights and end_weights)
+  uint64_t arena_size_ = 0;
+  uint64_t arena_used_ = 0;
   // Per-step uploads: a pinned arena filled front to back, reset when the stream is idle.
   PinnedMemory step_arena_;
   size_t step_arena_size_ = 0;
