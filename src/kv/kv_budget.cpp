@@ -4,6 +4,7 @@
 #include "core/error.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace ingot::kv {
 
@@ -38,6 +39,34 @@ KvCapacity kv_capacity_for_budget(const KvLayout& layout, uint64_t budget_bytes,
   c.n_tokens = static_cast<int64_t>(n) * layout.block_size;
   c.n_bytes = n * c.bytes_per_block;
   return c;
+}
+
+GpuKvPlan plan_gpu_kv(const KvLayout& layout, uint64_t total_bytes, uint64_t free_bytes, double utilization,
+                      int32_t max_blocks) {
+  if (!(utilization > 0.0 && utilization <= 1.0)) {
+    fail(ErrorCode::invalid_argument, "--gpu-memory-utilization {}: must be in (0, 1]", utilization);
+  }
+  if (free_bytes > total_bytes) {
+    fail(ErrorCode::invalid_argument, "device memory: {} bytes free of {} total", free_bytes, total_bytes);
+  }
+  const auto gib = [](uint64_t b) { return static_cast<double>(b) / (1024.0 * 1024.0 * 1024.0); };
+  GpuKvPlan p;
+  p.total = total_bytes;
+  const double allowed = std::round(static_cast<double>(total_bytes) * utilization);
+  p.allowed = allowed >= static_cast<double>(total_bytes) ? total_bytes : static_cast<uint64_t>(allowed);
+  p.in_use = total_bytes - free_bytes;
+  p.budget = p.allowed > p.in_use ? p.allowed - p.in_use : 0;
+  const uint64_t per_block = kv_bytes_per_block(layout);
+  if (p.budget < per_block) {
+    fail(ErrorCode::out_of_range,
+         "no device memory left for the KV cache: --gpu-memory-utilization {:.2f} allows {:.2f} GiB of the "
+         "device's {:.2f} GiB, {:.2f} GiB are in use after loading the weights and the workspace (with the CUDA "
+         "context and other processes), leaving {:.3f} GiB, less than one KV block ({} bytes); raise "
+         "--gpu-memory-utilization, set --kv-memory, or use a smaller model",
+         utilization, gib(p.allowed), gib(total_bytes), gib(p.in_use), gib(p.budget), per_block);
+  }
+  p.capacity = kv_capacity_for_budget(layout, p.budget, max_blocks);
+  return p;
 }
 
 }  // namespace ingot::kv

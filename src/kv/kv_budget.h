@@ -1,6 +1,8 @@
 // Sizing the paged KV cache from a memory budget: bytes per block = 2 (K and V) x n_layers x
 // n_kv_heads x head_dim x block_size x bytes per element; the pool holds budget / that many
-// blocks. All arithmetic is overflow-checked (the shape comes from a model file). O(1).
+// blocks. On a GPU the budget comes from a fraction of the device's memory (vLLM's
+// --gpu-memory-utilization). All arithmetic is overflow-checked (the shape comes from a model
+// file). O(1), pure: no device is queried here.
 #pragma once
 
 #include <cstdint>
@@ -29,5 +31,21 @@ uint64_t kv_bytes_per_block(const KvLayout& layout);
 // Error(out_of_range) when the budget does not hold a single block.
 KvCapacity kv_capacity_for_budget(const KvLayout& layout, uint64_t budget_bytes,
                                   int32_t max_blocks = 1 << 30);
+
+// The KV budget on a GPU: the engine may use `utilization` x total of the device; what is in use
+// already (total - free: the weights, the workspace, the CUDA context, other processes) comes off
+// that, and the rest is the KV pool's.
+struct GpuKvPlan {
+  uint64_t total = 0;    // device memory
+  uint64_t allowed = 0;  // utilization x total
+  uint64_t in_use = 0;   // total - free, measured after the weights and the workspace
+  uint64_t budget = 0;   // allowed - in_use
+  KvCapacity capacity;   // the pool that budget holds (capped at max_blocks)
+};
+
+// Error(invalid_argument) for a utilization outside (0, 1] or free > total; Error(out_of_range)
+// naming every number when the budget does not hold a single block.
+GpuKvPlan plan_gpu_kv(const KvLayout& layout, uint64_t total_bytes, uint64_t free_bytes, double utilization,
+                      int32_t max_blocks = 1 << 30);
 
 }  // namespace ingot::kv
