@@ -1,9 +1,12 @@
 // The paged KV ops on the GPU against the CPU: write_kv into F16 and F32 pools (with skipped
 // slots), attention over six sequences mixing a 97-token prefill, prefill chunks and decodes
-// (GQA 1, 4 and 8; head_dim 64 and 128; scattered block tables), and copy_blocks.
+// (GQA 1, 4, 7 and 8; head_dim 64 and 128; scattered block tables), copy_blocks; and long
+// contexts (a 97-token chunk after 903 keys, decodes at 700 and 333) through the flash kernel
+// with split-K forced to 1, 3 and 16 splits and chosen automatically, and the reference kernel.
 #include <algorithm>
 #include <numeric>
 
+#include "backend/cuda/kernels/launchers.h"
 #include "gpu_test_util.h"
 
 namespace ingot::gpu_test {
@@ -20,92 +23,169 @@ std::string config_name(const ::testing::TestParamInfo<Config>& info) {
          std::to_string(c.group) + "_" + std::string(quant::name(c.kv_type));
 }
 
-class GpuAttention : public ::testing::TestWithParam<Config> {};
+// One attention call's inputs on both backends: pools holding the K/V of every sequence's
+// context (written through write_kv), q, and the batch tables.
+struct Case {
+  backend::KvPoolStorage pool_c, pool_g;
+  Pair q, query_start, context, table;
+  std::vector<int32_t> table_host, free_blocks;
+  int64_t n_seqs = 0, n_queries = 0, max_blocks = 0, max_context = 0, q_width = 0;
+  double write_error = 0.0;
 
-TEST_P(GpuAttention, MixedPrefillAndDecodeMatchesCpu) {
-  const Config c = GetParam();
-  constexpr int64_t kBlockSize = 16, kBlocks = 48, kLayer = 1;
+  backend::AttentionBatch batch(bool on_gpu) const {
+    return backend::AttentionBatch{.n_seqs = n_seqs,
+                                   .max_context = max_context,
+                                   .query_start = on_gpu ? query_start.gpu : query_start.cpu,
+                                   .context_len = on_gpu ? context.gpu : context.cpu,
+                                   .block_table = on_gpu ? table.gpu : table.cpu};
+  }
+};
+
+constexpr int64_t kBlockSize = 16, kLayer = 1;
+
+// seqs: (context after this step, queries this step).
+Case make_case(const Config& c, const std::vector<std::pair<int32_t, int32_t>>& seqs,
+               int64_t n_blocks, uint32_t seed) {
+  Case t;
   const backend::KvPoolShape shape{.n_layers = 3,
-                                   .n_blocks = kBlocks,
+                                   .n_blocks = n_blocks,
                                    .block_size = kBlockSize,
                                    .n_kv_heads = c.n_kv_heads,
                                    .head_dim = c.head_dim,
                                    .type = c.kv_type};
-  const int64_t kv_width = c.n_kv_heads * c.head_dim, q_width = kv_width * c.group;
-  // (context after this step, queries this step)
-  const std::vector<std::pair<int32_t, int32_t>> seqs = {{97, 97}, {54, 1}, {33, 16},
-                                                         {1, 1},   {200, 1}, {40, 7}};
-  std::vector<int32_t> free_blocks(kBlocks);
-  std::iota(free_blocks.begin(), free_blocks.end(), 0);
-  std::shuffle(free_blocks.begin(), free_blocks.end(), std::mt19937(5));
-  int64_t max_blocks = 0;
-  for (auto [ctx, q] : seqs) max_blocks = std::max<int64_t>(max_blocks, (ctx + kBlockSize - 1) / kBlockSize);
-  std::vector<int32_t> table(static_cast<size_t>(max_blocks * seqs.size()), 0);
+  const int64_t kv_width = c.n_kv_heads * c.head_dim;
+  t.q_width = kv_width * c.group;
+  t.n_seqs = static_cast<int64_t>(seqs.size());
+  t.free_blocks.resize(static_cast<size_t>(n_blocks));
+  std::iota(t.free_blocks.begin(), t.free_blocks.end(), 0);
+  std::shuffle(t.free_blocks.begin(), t.free_blocks.end(), std::mt19937(seed));
+  for (auto [ctx, q] : seqs) {
+    t.max_blocks = std::max<int64_t>(t.max_blocks, (ctx + kBlockSize - 1) / kBlockSize);
+    t.max_context = std::max<int64_t>(t.max_context, ctx);
+  }
+  t.table_host.assign(static_cast<size_t>(t.max_blocks * t.n_seqs), 0);
   std::vector<int32_t> slots, query_start{0}, context;
-  int64_t n_queries = 0;
   for (size_t s = 0; s < seqs.size(); ++s) {
     const auto [ctx, q] = seqs[s];
     for (int64_t b = 0; b < (ctx + kBlockSize - 1) / kBlockSize; ++b) {
-      table[s * max_blocks + b] = free_blocks.back();
-      free_blocks.pop_back();
+      t.table_host[s * t.max_blocks + b] = t.free_blocks.back();
+      t.free_blocks.pop_back();
     }
     for (int32_t j = 0; j < ctx; ++j) {
-      slots.push_back(table[s * max_blocks + j / kBlockSize] * kBlockSize + j % kBlockSize);
+      slots.push_back(t.table_host[s * t.max_blocks + j / kBlockSize] * kBlockSize + j % kBlockSize);
     }
-    n_queries += q;
-    query_start.push_back(static_cast<int32_t>(n_queries));
+    t.n_queries += q;
+    query_start.push_back(static_cast<int32_t>(t.n_queries));
     context.push_back(ctx);
   }
   slots.push_back(-1);  // a padding token: skipped
   const int64_t n_kv_tokens = static_cast<int64_t>(slots.size());
-  auto pool_c = cpu().alloc_kv_pool(shape);
-  auto pool_g = gpu().alloc_kv_pool(shape);
-  const auto k = random_floats(static_cast<size_t>(kv_width * n_kv_tokens), 51);
-  const auto v = random_floats(static_cast<size_t>(kv_width * n_kv_tokens), 52);
-  const auto q = random_floats(static_cast<size_t>(q_width * n_queries), 53, -2.0f, 2.0f);
-  Pair kt = make_f32(k, kv_width), vt = make_f32(v, kv_width), qt = make_f32(q, q_width);
-  Pair st = make_i32(slots);
-  cpu().write_kv(pool_c.pool, kLayer, kt.cpu, vt.cpu, st.cpu);
-  gpu().write_kv(pool_g.pool, kLayer, kt.gpu, vt.gpu, st.gpu);
+  t.pool_c = cpu().alloc_kv_pool(shape);
+  t.pool_g = gpu().alloc_kv_pool(shape);
+  const auto k = random_floats(static_cast<size_t>(kv_width * n_kv_tokens), seed + 51);
+  const auto v = random_floats(static_cast<size_t>(kv_width * n_kv_tokens), seed + 52);
+  const auto q = random_floats(static_cast<size_t>(t.q_width * t.n_queries), seed + 53, -2.0f, 2.0f);
+  Pair kt = make_f32(k, kv_width), vt = make_f32(v, kv_width), st = make_i32(slots);
+  t.q = make_f32(q, t.q_width);
+  cpu().write_kv(t.pool_c.pool, kLayer, kt.cpu, vt.cpu, st.cpu);
+  gpu().write_kv(t.pool_g.pool, kLayer, kt.gpu, vt.gpu, st.gpu);
+  t.write_error = relative_error(read_gpu(t.pool_g.pool.k), read_cpu(t.pool_c.pool.k)) +
+                  relative_error(read_gpu(t.pool_g.pool.v), read_cpu(t.pool_c.pool.v));
+  t.query_start = make_i32(query_start);
+  t.context = make_i32(context);
+  t.table = make_i32(t.table_host, t.max_blocks);
+  return t;
+}
+
+std::string pool_text(const Config& c) {
+  return std::string("kv") + std::to_string(c.n_kv_heads) + " d" + std::to_string(c.head_dim);
+}
+
+class GpuAttention : public ::testing::TestWithParam<Config> {};
+
+TEST_P(GpuAttention, MixedPrefillAndDecodeMatchesCpu) {
+  const Config c = GetParam();
+  const std::vector<std::pair<int32_t, int32_t>> seqs = {{97, 97}, {54, 1}, {33, 16},
+                                                         {1, 1},   {200, 1}, {40, 7}};
+  Case t = make_case(c, seqs, 48, 5);
   const std::string type = std::string(quant::name(c.kv_type));
-  const std::string pool_text = std::string("kv") + std::to_string(c.n_kv_heads) + " d" + std::to_string(c.head_dim);
-  {
-    const double err = relative_error(read_gpu(pool_g.pool.k), read_cpu(pool_c.pool.k)) +
-                       relative_error(read_gpu(pool_g.pool.v), read_cpu(pool_c.pool.v));
-    record(ResultRow{"write_kv", type, pool_text + " t" + std::to_string(n_kv_tokens), err, 1e-7,
-                     err < 1e-7});
-    EXPECT_LT(err, 1e-7);
-  }
-  Pair qs = make_i32(query_start), cl = make_i32(context), bt = make_i32(table, max_blocks);
-  const auto batch = [&](bool on_gpu) {
-    return backend::AttentionBatch{.n_seqs = static_cast<int64_t>(seqs.size()),
-                                   .max_context = 200,
-                                   .query_start = on_gpu ? qs.gpu : qs.cpu,
-                                   .context_len = on_gpu ? cl.gpu : cl.cpu,
-                                   .block_table = on_gpu ? bt.gpu : bt.cpu};
-  };
-  Pair out = make_poisoned(Type::F32, Shape::of(q_width, n_queries));
-  cpu().attention(qt.cpu, pool_c.pool, kLayer, batch(false), 0.0f, out.cpu);
-  gpu().attention(qt.gpu, pool_g.pool, kLayer, batch(true), 0.0f, out.gpu);
+  record(ResultRow{"write_kv", type, pool_text(c) + " t" + std::to_string(t.n_queries), t.write_error,
+                   1e-7, t.write_error < 1e-7});
+  EXPECT_LT(t.write_error, 1e-7);
+  Pair out = make_poisoned(Type::F32, Shape::of(t.q_width, t.n_queries));
+  cpu().attention(t.q.cpu, t.pool_c.pool, kLayer, t.batch(false), 0.0f, out.cpu);
+  gpu().attention(t.q.gpu, t.pool_g.pool, kLayer, t.batch(true), 0.0f, out.gpu);
   expect_close("attention", type,
-               std::string("g") + std::to_string(c.group) + " " + pool_text + " q" + std::to_string(n_queries),
+               std::string("g") + std::to_string(c.group) + " " + pool_text(c) + " q" + std::to_string(t.n_queries),
                out, c.kv_type == Type::F32 ? 1e-5 : 1e-2);
 
   // copy_blocks: two pairs, then whole pools compared.
-  const std::vector<int32_t> pairs = {table[0], free_blocks[0], table[max_blocks + 1], free_blocks[1]};
+  const std::vector<int32_t> pairs = {t.table_host[0], t.free_blocks[0],
+                                      t.table_host[t.max_blocks + 1], t.free_blocks[1]};
   Pair pt = make_i32(pairs, 2);
-  cpu().copy_blocks(pool_c.pool, pt.cpu);
-  gpu().copy_blocks(pool_g.pool, pt.gpu);
-  const double err = relative_error(read_gpu(pool_g.pool.k), read_cpu(pool_c.pool.k)) +
-                     relative_error(read_gpu(pool_g.pool.v), read_cpu(pool_c.pool.v));
-  record(ResultRow{"copy_blocks", type, pool_text + " pairs2", err, 1e-7, err < 1e-7});
+  cpu().copy_blocks(t.pool_c.pool, pt.cpu);
+  gpu().copy_blocks(t.pool_g.pool, pt.gpu);
+  const double err = relative_error(read_gpu(t.pool_g.pool.k), read_cpu(t.pool_c.pool.k)) +
+                     relative_error(read_gpu(t.pool_g.pool.v), read_cpu(t.pool_c.pool.v));
+  record(ResultRow{"copy_blocks", type, pool_text(c) + " pairs2", err, 1e-7, err < 1e-7});
   EXPECT_LT(err, 1e-7);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, GpuAttention,
                          ::testing::Values(Config{64, 2, 4, Type::F16}, Config{128, 1, 8, Type::F32},
                                            Config{64, 4, 8, Type::F32}, Config{128, 2, 4, Type::F16},
-                                           Config{64, 2, 1, Type::F32}, Config{128, 8, 4, Type::F32}),
+                                           Config{64, 2, 1, Type::F32}, Config{128, 8, 4, Type::F32},
+                                           Config{128, 8, 4, Type::F16}, Config{64, 4, 8, Type::F16},
+                                           Config{128, 1, 8, Type::F16}, Config{64, 2, 1, Type::F16},
+                                           Config{64, 2, 7, Type::F16}, Config{96, 2, 4, Type::F16}),
+                         config_name);
+
+class GpuAttentionLong : public ::testing::TestWithParam<Config> {};
+
+// Contexts beyond one split: the flash kernel with forced splits, automatic splits and the
+// reference kernel, each against the CPU.
+TEST_P(GpuAttentionLong, SplitsMatchCpu) {
+  const Config c = GetParam();
+  const std::vector<std::pair<int32_t, int32_t>> seqs = {{1000, 97}, {700, 1}, {1, 1}, {333, 16}};
+  Case t = make_case(c, seqs, 160, 9);
+  Pair ref = make_poisoned(Type::F32, Shape::of(t.q_width, t.n_queries));
+  cpu().attention(t.q.cpu, t.pool_c.pool, kLayer, t.batch(false), 0.0f, ref.cpu);
+  const std::vector<float> expected = read_cpu(ref.cpu);
+
+  Buffer scratch = gpu().alloc(size_t{64} << 20);
+  Buffer error_buffer;
+  const Tensor error_word = gpu().alloc_tensor(Type::I32, Shape::of(4, 1), error_buffer);
+  const int32_t zeros[4] = {0, 0, 0, 0};
+  gpu().upload(error_word, zeros, sizeof zeros);
+  auto* error = static_cast<cuda::DeviceErrorWord*>(error_word.data);
+
+  struct Variant {
+    std::string name;
+    cuda::AttentionOptions options;
+  };
+  const std::vector<Variant> variants = {{"splits1", {false, 1}},  {"splits3", {false, 3}},
+                                         {"splits16", {false, 16}}, {"auto", {false, 0}},
+                                         {"reference", {true, 0}}};
+  for (const Variant& v : variants) {
+    Pair out = make_poisoned(Type::F32, Shape::of(t.q_width, t.n_queries));
+    cuda::launch_attention(t.q.gpu, t.pool_g.pool, kLayer, t.batch(true), 0.0f, out.gpu,
+                           cuda::DeviceScratch{scratch.data(), scratch.size()}, error,
+                           gpu().stream(), v.options);
+    gpu().synchronize();
+    const double err = relative_error(read_gpu(out.gpu), expected);
+    const std::string shape = std::string("g") + std::to_string(c.group) + " " + pool_text(c) +
+                              " ctx1000 " + v.name;
+    record(ResultRow{"attention", std::string(quant::name(c.kv_type)), shape, err, 1e-2, err < 1e-2});
+    EXPECT_LT(err, 1e-2) << shape;
+  }
+  int32_t word[4] = {1, 1, 1, 1};
+  gpu().download(word, error_word, sizeof word);
+  EXPECT_EQ(word[0], 0) << "device error " << word[0] << " " << word[1] << " " << word[2];
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, GpuAttentionLong,
+                         ::testing::Values(Config{128, 2, 4, Type::F16}, Config{64, 1, 8, Type::F16},
+                                           Config{128, 4, 1, Type::F16}),
                          config_name);
 
 }  // namespace

@@ -37,7 +37,10 @@ void CudaBackend::write_kv(const KvPool& pool, int64_t layer, const Tensor& k, c
 void CudaBackend::attention(const Tensor& q, const KvPool& pool, int64_t layer,
                             const AttentionBatch& batch, float scale, const Tensor& out) {
   activate();
-  launch_attention(q, pool, layer, batch, scale, out, device_error(), stream_.get());
+  // Split-K partials borrow the dequantization workspace: ops on the stream never overlap.
+  launch_attention(q, pool, layer, batch, scale, out,
+                   DeviceScratch{weights_16_.data(), weights_16_.size()}, device_error(),
+                   stream_.get());
 }
 
 void CudaBackend::copy_blocks(const KvPool& pool, const Tensor& pairs) {

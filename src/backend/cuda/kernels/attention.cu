@@ -1,152 +1,54 @@
-// attention over the paged KV cache, the simple correct version: one block of 128 threads per
-// (query row, query head). The block finds its sequence by binary search over query_start,
-// then walks its keys 0..pos in chunks of 128: each thread scores one key (dot over head_dim in
-// f32), the block takes the chunk max and rescales its running sum and accumulators (online
-// softmax), and threads over head_dim add p_j * v_j. K/V rows are read once per query head
-// (no GQA sharing, no tensor cores): a baseline to test against, not the fast path.
-// Batch errors found on the device (bad starts, lengths, block ids) write NaN and are reported.
-#include <cuda_fp16.h>
-
+// attention over the paged KV cache: the launcher. It checks the views, builds AttentionArgs and
+// picks the kernel: the tensor-core flash kernel (attention_flash.cu) for F16 pools with
+// head_dim 64/128, groups up to 64 and 16-byte aligned rows, with split-K over the context when
+// the batch has too few (query tile, KV head) pairs to fill the GPU; the reference kernel
+// (attention_reference.cu) otherwise (F32 pools, other head sizes) or when asked for.
+// Split-K partials live in the caller's scratch (the matmul's dequantization workspace: ops on
+// one stream never overlap), planned by reserve(); no allocation here.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/kernels/common.cuh"
+#include "backend/cuda/kernels/attention.cuh"
 #include "backend/cuda/kernels/launchers.h"
 
 namespace ingot::cuda {
 namespace {
 
-constexpr int kThreads = 128;     // keys per chunk, and threads over head_dim
-constexpr int kMaxHeadDim = 256;  // accumulators: kMaxHeadDim / kThreads per thread
-constexpr int kDimsPerThread = kMaxHeadDim / kThreads;
+constexpr int kMaxHeadDim = 256;  // the reference kernel's limit
+constexpr int kMaxSplits = 16;
+constexpr int64_t kFlashRows = 64;         // query rows per flash CTA
+constexpr int64_t kKeysPerSplitMin = 128;  // two key tiles
 
-struct AttentionArgs {
-  const float* q;
-  size_t q_stride;  // floats
-  float* out;
-  size_t out_stride;
-  const void* k_pool;
-  const void* v_pool;
-  size_t pool_stride;  // elements between pool rows
-  int64_t layer_row0;  // pool row of (layer, slot 0, kv head 0)
-  int64_t n_blocks;
-  int block_size;
-  int n_kv_heads;
-  int head_dim;
-  int group;  // query heads per kv head
-  const int32_t* query_start;
-  const int32_t* context_len;
-  const int32_t* block_table;
-  size_t table_stride;  // ints between block-table rows
-  int64_t max_blocks;   // entries per block-table row
-  int n_seqs;
-  int64_t n_tokens;
-  float scale;
-  DeviceErrorWord* error;
-};
+int multiprocessors() {
+  int device = 0, n = 0;
+  check_cuda(cudaGetDevice(&device), "cudaGetDevice");
+  check_cuda(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device),
+             "cudaDeviceGetAttribute");
+  return std::max(n, 1);
+}
 
-template <typename T>
-__device__ inline float to_float(T v);
-template <>
-__device__ inline float to_float<float>(float v) { return v; }
-template <>
-__device__ inline float to_float<__half>(__half v) { return __half2float(v); }
-
-template <typename T>
-__global__ void attention_kernel(const AttentionArgs a) {
-  __shared__ float q_shared[kMaxHeadDim];
-  __shared__ float p_shared[kThreads];
-  __shared__ int64_t row_shared[kThreads];
-  __shared__ float scratch[32];
-  const int64_t token = blockIdx.x;
-  const int head = blockIdx.y;
-  const int kv_head = head / a.group;
-  float* o = a.out + token * a.out_stride + static_cast<int64_t>(head) * a.head_dim;
-
-  // The sequence owning this query row: the last s with query_start[s] <= token.
-  int lo = 0, hi = a.n_seqs - 1;
-  while (lo < hi) {
-    const int mid = (lo + hi + 1) / 2;
-    if (a.query_start[mid] <= token) lo = mid; else hi = mid - 1;
-  }
-  const int seq = lo;
-  const int32_t q_begin = a.query_start[seq], q_end = a.query_start[seq + 1];
-  const int32_t context = a.context_len[seq];
-  const int32_t q_len = q_end - q_begin;
-  if (a.query_start[0] != 0 || a.query_start[a.n_seqs] != a.n_tokens || token < q_begin ||
-      token >= q_end || q_len > context || context > a.max_blocks * a.block_size) {
-    if (threadIdx.x == 0) report_error(a.error, kDeviceErrorAttentionBatch, seq, static_cast<int32_t>(token));
-    for (int d = threadIdx.x; d < a.head_dim; d += blockDim.x) o[d] = NAN;
-    return;
-  }
-  const int64_t n_keys = static_cast<int64_t>(context - q_len) + (token - q_begin) + 1;
-  const float* qv = a.q + token * a.q_stride + static_cast<int64_t>(head) * a.head_dim;
-  for (int d = threadIdx.x; d < a.head_dim; d += blockDim.x) q_shared[d] = qv[d];
-  const int32_t* table = a.block_table + static_cast<size_t>(seq) * a.table_stride;
-  const T* k_pool = static_cast<const T*>(a.k_pool);
-  const T* v_pool = static_cast<const T*>(a.v_pool);
-
-  float running_max = -INFINITY, running_sum = 0.0f;
-  float acc[kDimsPerThread];
-#pragma unroll
-  for (int i = 0; i < kDimsPerThread; ++i) acc[i] = 0.0f;
-  bool bad_block = false;
-  __syncthreads();
-  for (int64_t chunk = 0; chunk < n_keys; chunk += kThreads) {
-    const int64_t j = chunk + threadIdx.x;
-    float score = -INFINITY;
-    int64_t row = -1;
-    if (j < n_keys) {
-      const int32_t block = table[j / a.block_size];
-      if (block < 0 || block >= a.n_blocks) {
-        report_error(a.error, kDeviceErrorAttentionBlock, block, static_cast<int32_t>(a.n_blocks));
-        bad_block = true;
-      } else {
-        row = a.layer_row0 + (static_cast<int64_t>(block) * a.block_size + j % a.block_size) *
-                                 a.n_kv_heads + kv_head;
-        const T* kr = k_pool + static_cast<size_t>(row) * a.pool_stride;
-        float dot = 0.0f;
-        for (int d = 0; d < a.head_dim; ++d) dot = fmaf(q_shared[d], to_float<T>(kr[d]), dot);
-        score = dot * a.scale;
-      }
-    }
-    const float chunk_max = block_max(score, scratch);
-    const float new_max = fmaxf(running_max, chunk_max);
-    const float p = row >= 0 ? expf(score - new_max) : 0.0f;
-    p_shared[threadIdx.x] = p;
-    row_shared[threadIdx.x] = row;
-    const float chunk_sum = block_sum(p, scratch);  // its barriers also publish p_shared
-    const float alpha = running_max == -INFINITY ? 0.0f : expf(running_max - new_max);
-    running_sum = running_sum * alpha + chunk_sum;
-    running_max = new_max;
-    const int n_in_chunk = static_cast<int>(n_keys - chunk < kThreads ? n_keys - chunk : kThreads);
-#pragma unroll
-    for (int i = 0; i < kDimsPerThread; ++i) {
-      const int d = threadIdx.x + i * kThreads;
-      if (d >= a.head_dim) continue;
-      float sum = 0.0f;
-      for (int jj = 0; jj < n_in_chunk; ++jj) {
-        if (row_shared[jj] < 0) continue;
-        sum = fmaf(p_shared[jj], to_float<T>(v_pool[static_cast<size_t>(row_shared[jj]) * a.pool_stride + d]), sum);
-      }
-      acc[i] = acc[i] * alpha + sum;
-    }
-    __syncthreads();  // p_shared and row_shared are rewritten by the next chunk
-  }
-  const bool failed = __syncthreads_or(bad_block);
-#pragma unroll
-  for (int i = 0; i < kDimsPerThread; ++i) {
-    const int d = threadIdx.x + i * kThreads;
-    if (d < a.head_dim) o[d] = failed ? NAN : acc[i] / running_sum;
-  }
+// Splits of the key range: only when (tiles x KV heads) leave SMs idle, at least two key tiles
+// per split, and as many as the scratch holds.
+int choose_splits(int64_t n_tokens, int64_t n_seqs, int64_t n_kv_heads, int64_t group,
+                  int64_t max_context) {
+  const int64_t tokens_per_tile = kFlashRows / group;
+  const int64_t tiles = std::max((n_tokens + tokens_per_tile - 1) / tokens_per_tile, n_seqs);
+  const int64_t ctas = tiles * n_kv_heads;
+  const int64_t sms = multiprocessors();
+  if (ctas >= sms) return 1;
+  const int64_t want = (sms + ctas - 1) / ctas;
+  const int64_t by_context = std::max<int64_t>(1, max_context / kKeysPerSplitMin);
+  return static_cast<int>(std::clamp<int64_t>(std::min(want, by_context), 1, kMaxSplits));
 }
 
 }  // namespace
 
 void launch_attention(const Tensor& q, const KvPool& pool, int64_t layer,
                       const AttentionBatch& batch, float scale, const Tensor& out,
-                      DeviceErrorWord* error, cudaStream_t stream) {
+                      const DeviceScratch& scratch, DeviceErrorWord* error, cudaStream_t stream,
+                      const AttentionOptions& options) {
   const backend::KvPoolShape& s = pool.shape;
   if (layer < 0 || layer >= s.n_layers) {
     fail_argument("attention", "layer " + std::to_string(layer) + " of " + std::to_string(s.n_layers));
@@ -205,15 +107,34 @@ void launch_attention(const Tensor& q, const KvPool& pool, int64_t layer,
   a.n_tokens = n_tokens;
   a.scale = scale;
   a.error = error;
-  const dim3 grid(static_cast<unsigned>(n_tokens), static_cast<unsigned>(n_heads));
-  if (s.type == Type::F16) {
-    attention_kernel<__half><<<grid, kThreads, 0, stream>>>(a);
-  } else if (s.type == Type::F32) {
-    attention_kernel<float><<<grid, kThreads, 0, stream>>>(a);
-  } else {
-    fail_unsupported("attention", "KV pool type " + std::string(quant::name(s.type)));
+  const bool aligned = pool.k.row_stride % 16 == 0 &&
+                       reinterpret_cast<uintptr_t>(pool.k.data) % 16 == 0 &&
+                       reinterpret_cast<uintptr_t>(pool.v.data) % 16 == 0;
+  if (options.reference || s.type != Type::F16 || !aligned ||
+      !flash_attention_supports(a.head_dim, a.group)) {
+    if (s.type != Type::F16 && s.type != Type::F32) {
+      fail_unsupported("attention", "KV pool type " + std::string(quant::name(s.type)));
+    }
+    launch_attention_reference_kernel(a, static_cast<int>(n_heads), s.type, stream);
+    return;
   }
-  check_last_launch("attention_kernel");
+  int splits = options.n_splits > 0
+                   ? options.n_splits
+                   : choose_splits(n_tokens, n_seqs, s.n_kv_heads, a.group, batch.max_context);
+  if (options.n_splits > kMaxSplits) {
+    fail_argument("attention", "at most " + std::to_string(kMaxSplits) + " splits");
+  }
+  while (splits > 1 && attention_partial_bytes(splits, n_tokens, n_heads, head_dim) > scratch.bytes) {
+    if (options.n_splits > 0) fail_argument("attention", "split-K partials exceed the scratch");
+    --splits;
+  }
+  AttentionPartials partials{};
+  partials.n_splits = splits;
+  if (splits > 1) {
+    partials.acc = static_cast<float*>(scratch.data);
+    partials.ml = partials.acc + static_cast<size_t>(splits * n_tokens * n_heads * head_dim);
+  }
+  launch_attention_flash_kernel(a, static_cast<int>(n_heads), partials, stream);
 }
 
 }  // namespace ingot::cuda

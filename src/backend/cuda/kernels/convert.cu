@@ -1,31 +1,18 @@
-// The prefill matmul's 16-bit operands: weight rows dequantized to dense f16 (one thread per
-// group of 8 elements, dequant.cuh then round-to-nearest-even), and activation rows rounded to
-// dense f16 or bf16. Grid-stride loops; the destination is workspace planned by reserve().
+// The prefill matmul's 16-bit activations: f32 rows (any row stride) rounded to dense f16 or
+// bf16 [n_rows][k] in the workspace planned by reserve(). One block row per activation row
+// (grid.y, batches of 65535), 4 elements per thread; no divisions in the index math. The weight
+// operand is dequantize_f16.cu.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
+
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels/common.cuh"
-#include "backend/cuda/kernels/dequant.cuh"
 #include "backend/cuda/kernels/launchers.h"
 
 namespace ingot::cuda {
 namespace {
-
-template <Type T>
-__global__ void dequantize_rows_kernel(const uint8_t* w, size_t w_stride, int64_t k,
-                                       int64_t n_rows, __half* out) {
-  const int64_t groups_per_row = k / 8;
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n_rows * groups_per_row;
-       i += int64_t{gridDim.x} * blockDim.x) {
-    const int64_t r = i / groups_per_row, g = i % groups_per_row;
-    float v[8];
-    Dequant<T>::load8(w + static_cast<size_t>(r) * w_stride, g * 8, v);
-    __half* o = out + r * k + g * 8;
-#pragma unroll
-    for (int e = 0; e < 8; ++e) o[e] = __float2half_rn(v[e]);
-  }
-}
 
 template <typename H>
 __device__ inline H round_to(float v);
@@ -34,45 +21,47 @@ __device__ inline __half round_to<__half>(float v) { return __float2half_rn(v); 
 template <>
 __device__ inline __nv_bfloat16 round_to<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 
+constexpr int kConvertThreads = 256;
+constexpr int kConvertPerThread = 4;
+constexpr int64_t kConvertMaxRows = 65535;
+
 template <typename H>
-__global__ void convert_rows_kernel(const float* x, size_t x_stride, int64_t k, int64_t n_rows,
-                                    H* out) {
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n_rows * k;
-       i += int64_t{gridDim.x} * blockDim.x) {
-    const int64_t r = i / k, c = i % k;
-    out[i] = round_to<H>(x[r * x_stride + c]);
+__global__ void convert_rows_kernel(const float* x, size_t x_stride, int64_t k, H* out) {
+  const int64_t row = blockIdx.y;
+  const int64_t c0 = (int64_t{blockIdx.x} * kConvertThreads) * kConvertPerThread + threadIdx.x;
+  const float* xr = x + row * x_stride;
+  H* o = out + row * k;
+#pragma unroll
+  for (int e = 0; e < kConvertPerThread; ++e) {
+    const int64_t c = c0 + e * kConvertThreads;
+    if (c < k) o[c] = round_to<H>(xr[c]);
+  }
+}
+
+template <typename H>
+void launch_convert(const float* x, size_t x_stride, int64_t k, int64_t n, H* out,
+                    cudaStream_t stream) {
+  constexpr int64_t per_block = int64_t{kConvertThreads} * kConvertPerThread;
+  for (int64_t r = 0; r < n; r += kConvertMaxRows) {
+    const int64_t rows = std::min(kConvertMaxRows, n - r);
+    const dim3 grid(static_cast<unsigned>((k + per_block - 1) / per_block), static_cast<unsigned>(rows));
+    convert_rows_kernel<H><<<grid, kConvertThreads, 0, stream>>>(x + r * x_stride, x_stride, k,
+                                                                 out + r * k);
   }
 }
 
 }  // namespace
 
-void launch_dequantize_rows_f16(const Tensor& w, int64_t row0, int64_t n_rows, void* dst,
-                                cudaStream_t stream) {
-  const int64_t k = w.ne0();
-  if (k % 8 != 0) fail_argument("matmul", "dequantized rows must be a multiple of 8 elements");
-  if (row0 < 0 || n_rows < 0 || row0 + n_rows > w.n_rows()) fail_argument("matmul", "row range");
-  if (n_rows == 0 || k == 0) return;
-  const auto* rows = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(row0) * w.row_stride;
-  dispatch_weight_type(w.type, "matmul", [&](auto type) {
-    constexpr Type T = decltype(type)::value;
-    dequantize_rows_kernel<T><<<grid_for(n_rows * k / 8, 256), 256, 0, stream>>>(
-        rows, w.row_stride, k, n_rows, static_cast<__half*>(dst));
-  });
-  check_last_launch("dequantize_rows_kernel");
-}
-
 void launch_convert_rows(const Tensor& x, quant::Type to, void* dst, cudaStream_t stream) {
   backend::expect_type(x, Type::F32, "matmul", "x");
   const int64_t n = x.n_rows(), k = x.ne0();
   if (n * k == 0) return;
-  const unsigned grid = grid_for(n * k, 256);
+  const auto* xd = static_cast<const float*>(x.data);
+  const size_t x_stride = x.row_stride / 4;
   if (to == Type::F16) {
-    convert_rows_kernel<__half><<<grid, 256, 0, stream>>>(
-        static_cast<const float*>(x.data), x.row_stride / 4, k, n, static_cast<__half*>(dst));
+    launch_convert(xd, x_stride, k, n, static_cast<__half*>(dst), stream);
   } else if (to == Type::BF16) {
-    convert_rows_kernel<__nv_bfloat16><<<grid, 256, 0, stream>>>(
-        static_cast<const float*>(x.data), x.row_stride / 4, k, n,
-        static_cast<__nv_bfloat16*>(dst));
+    launch_convert(xd, x_stride, k, n, static_cast<__nv_bfloat16*>(dst), stream);
   } else {
     fail_unsupported("matmul", "activations can be converted to F16 or BF16 only");
   }

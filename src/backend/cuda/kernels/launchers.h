@@ -45,14 +45,28 @@ void launch_gather_rms_norm(const Tensor& x, const Tensor& rows, const Tensor& w
 void launch_rope(const Tensor& x, const Tensor& positions, const RopeTable& table,
                  cudaStream_t stream);
 
-// write_kv.cu, copy_blocks.cu, attention.cu: the paged KV cache.
+// write_kv.cu, copy_blocks.cu: the paged KV cache.
 void launch_write_kv(const KvPool& pool, int64_t layer, const Tensor& k, const Tensor& v,
                      const Tensor& slot_mapping, DeviceErrorWord* error, cudaStream_t stream);
 void launch_copy_blocks(const KvPool& pool, const Tensor& pairs, DeviceErrorWord* error,
                         cudaStream_t stream);
+
+// attention.cu (kernels attention_flash.cu, attention_reference.cu): out = softmax(q K^T *
+// scale) V over the paged cache, causal within each sequence's chunk, GQA. `scratch` holds the
+// split-K partials (device memory the stream owns for the call; unused by the reference path).
+// Options are for tests and benchmarks: force the reference kernel, or a number of splits.
+struct DeviceScratch {
+  void* data = nullptr;
+  size_t bytes = 0;
+};
+struct AttentionOptions {
+  bool reference = false;
+  int n_splits = 0;  // 0: chosen from the batch
+};
 void launch_attention(const Tensor& q, const KvPool& pool, int64_t layer,
                       const AttentionBatch& batch, float scale, const Tensor& out,
-                      DeviceErrorWord* error, cudaStream_t stream);
+                      const DeviceScratch& scratch, DeviceErrorWord* error, cudaStream_t stream,
+                      const AttentionOptions& options = {});
 
 // Element-wise ops (swiglu.cu, gelu.cu, add.cu, scale.cu): F32 [d, n], out may alias inputs.
 void launch_swiglu(const Tensor& gate, const Tensor& up, const Tensor& out, cudaStream_t stream);
