@@ -5,7 +5,8 @@
 //    the f32 activations (no activation rounding); f32 FMA accumulation, 8 or 16 lanes then a
 //    horizontal sum. Error: |err| <= ~(k/lanes + log2(lanes)) * 2^-24 * sum|w_i x_i|.
 //  - quantized weights: each activation row is quantized once per call to the weight's
-//    vec_dot_type (Q8_0/Q8_K), then quant's integer vec_dot runs per (row, token). Error is
+//    vec_dot_type (Q8_0/Q8_K); then a task runs the tiled integer kernel of quant_tiles.h
+//    (Q8_0, Q4_K, Q6_K on AVX2: bit-identical to vec_dot) or quant's vec_dot per (row, token). Error is
 //    that of activation quantization: <= sum over blocks of (amax_block / 254) * sum|w_i|.
 //  - types without a vec_dot: weight rows are dequantized per task into f32 and tiled.
 #include <algorithm>
@@ -147,12 +148,22 @@ void CpuBackend::matmul_quantized(const Tensor& x, const Tensor& w, const Tensor
     act = dst;
     act_stride = act_row;
   }
+  // The tiled kernels reproduce quant's AVX2 vec_dot exactly; use them only where quant does.
+  const QuantTileFn tile = kernels_.quant_tile != nullptr && quant::simd_path() == "avx2"
+                               ? kernels_.quant_tile(w.type)
+                               : nullptr;
+  const size_t o_stride = out.row_stride / sizeof(float);
   const TaskGrid grid = make_grid(n_out, n_tokens, pool_.n_threads());
   for_tasks(grid.n_tasks(), [&](size_t task, size_t) {
     const int64_t row0 = static_cast<int64_t>(task) / grid.n_token_tasks * grid.rows_per_task;
     const int64_t row1 = std::min(n_out, row0 + grid.rows_per_task);
     const int64_t t0 = static_cast<int64_t>(task) % grid.n_token_tasks * kTokensPerTask;
     const int64_t t1 = std::min(n_tokens, t0 + kTokensPerTask);
+    if (tile != nullptr) {
+      tile(k, w.row<uint8_t>(row0), w.row_stride, row1 - row0, act + static_cast<size_t>(t0) * act_stride,
+           act_stride, t1 - t0, out.row<float>(t0) + row0, o_stride);
+      return;
+    }
     for (int64_t t = t0; t < t1; ++t) {
       const void* a = act + static_cast<size_t>(t) * act_stride;
       float* o = out.row<float>(t);

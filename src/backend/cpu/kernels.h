@@ -10,6 +10,8 @@
 #include <optional>
 #include <string_view>
 
+#include "backend/cpu/quant_tiles.h"
+
 namespace ingot::backend::cpu {
 
 enum class Isa { scalar, avx2, avx512, neon };
@@ -52,6 +54,9 @@ struct Kernels {
   PvFn<float> pv_f32 = nullptr;
   // x[i] = exp(x[i] - shift) for i < n; returns the sum (the softmax numerator and denominator).
   float (*exp_sum)(int64_t n, float* x, float shift) = nullptr;
+  // The tiled integer matmul of a quantized weight type (quant_tiles.h), or nullptr for types
+  // without one (the matmul then calls quant's vec_dot per row and token).
+  QuantTileFn (*quant_tile)(quant::Type weight_type) = nullptr;
 };
 
 const Kernels& scalar_kernels();

@@ -281,6 +281,7 @@ Kernels make_avx2_kernels() {
       .pv_f16 = pv<LoadF16>,
       .pv_f32 = pv<LoadF32>,
       .exp_sum = exp_sum,
+      .quant_tile = avx2_quant_tile,
   };
 }
 

@@ -283,6 +283,7 @@ Kernels make_avx512_kernels() {
       .pv_f16 = pv<LoadF16>,
       .pv_f32 = pv<LoadF32>,
       .exp_sum = exp_sum,
+      .quant_tile = avx2_quant_tile,
   };
 }
 
