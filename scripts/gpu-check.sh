@@ -116,36 +116,8 @@ models_table="$out/models.txt"
 : >"$models_table"
 ingot_bin="$build/bin/ingot"
 if [ "$rc" = 0 ] && has_step parity; then
-  for name in llama3 smollm qwen2 qwen3; do
-    dir=tests/reference/models/$name
-    [ -d "$dir" ] || continue
-    if [ "$(left)" -lt 90 ]; then log "parity $name: skipped (time)"; continue; fi
-    gguf=/tmp/ingot-$name.gguf
-    npy=/tmp/ingot-$name.npy
-    ids=$(python3 -c "import json,sys; print(' '.join(map(str, json.load(open(sys.argv[1]))['prompts'][1])))" "$dir/prompts.json")
-    timeout 60 "$ingot_bin" convert "$dir" "$gguf" --type F32 >"$out/convert-$name.log" 2>&1
-    crc=$?
-    timeout 60 "$ingot_bin" eval -m "$gguf" --backend cuda --prompt-ids "$ids" --logits "$npy" >"$out/eval-$name.log" 2>&1
-    erc=$?
-    result=$(python3 - "$npy" "$dir/logits_1.npy" <<'PY' 2>&1
-import sys
-import numpy as np
-try:
-    ours = np.load(sys.argv[1]).astype(np.float64)
-    ref = np.load(sys.argv[2]).astype(np.float64)
-    ref = ref.reshape(ours.shape)
-    per_pos = np.abs(ours - ref).max(axis=1) / np.abs(ref).max(axis=1)
-    worst = per_pos.max()
-    same_argmax = (ours.argmax(axis=1) == ref.argmax(axis=1)).mean()
-    print(f"{worst:.2e} | {per_pos.mean():.2e} | {len(per_pos)} | {same_argmax * 100:.0f}% | {'ok' if worst < 1e-4 else 'FAIL'}")
-except Exception as e:
-    print(f"- | - | - | - | error: {e}")
-PY
-)
-    log "parity $name: convert rc=$crc, eval rc=$erc: $result"
-    [ $erc -ne 0 ] && tail -5 "$out/eval-$name.log" | tee -a "$out/summary.txt"
-    echo "| $name | F32 | $result |" >>"$models_table"
-  done
+  bash scripts/gpu-parity.sh "$ingot_bin" "$out" $(($(left) - 60)) >>"$models_table"
+  cat "$out/parity-log.txt" >>"$out/summary.txt"
 fi
 if [ "$rc" = 0 ] && has_step tiny; then
   if [ "$(left)" -gt 60 ]; then
@@ -218,13 +190,13 @@ PY
   done
 fi
 
-# --- compute-sanitizer on the op tests (the 67 MB weight test is left out: slow under memcheck) ---
+# --- compute-sanitizer on the op tests (the 67 MB weight test and the engine tests are left out: slow under memcheck) ---
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 for tool in memcheck racecheck; do
   has_step sanitizers || continue
   if [ ! -x "$sanitizer" ] || [ "$(left)" -lt 60 ]; then log "$tool: skipped"; continue; fi
-  filter='-*LargerThanOneDequantizedChunk*:*DeviceMemoryReturnsToBaseline*'
-  [ $tool = racecheck ] && filter='GpuRowwise.*:Shapes/GpuAttention.*:GpuMatmul.Logits*'
+  filter='-*LargerThanOneDequantizedChunk*:*DeviceMemoryReturnsToBaseline*:*GpuEngine*'
+  [ $tool = racecheck ] && filter='GpuRowwise.*:Shapes/GpuAttention.*:Shapes/GpuAttentionLong.*:GpuMatmul.Logits*'
   start=$(date +%s)
   timeout $(($(left) - 30)) "$sanitizer" --tool $tool --error-exitcode 3 "$test_bin" \
     --gtest_color=no --gtest_filter="$filter" >"$out/$tool.log" 2>&1
@@ -239,10 +211,10 @@ echo "    every element is within the CPU matmul's own tolerance of the exact pr
 echo
 cat "$out/summary.txt"
 echo
-echo "=== model parity on the GPU: ingot eval --backend cuda vs logits_1.npy (F32 GGUF from ingot convert;"
-echo "    max|ours - ref| / max|ref| per position; threshold 1e-4) ==="
-echo "| model | type | worst | mean | positions | same argmax | verdict |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | --- |"
+echo "=== model parity on the GPU: ingot eval --backend cuda vs logits_1.npy (GGUF from ingot convert --type T;"
+echo "    max|ours - ref| / max|ref| per position; threshold 1e-4 for F32, 1e-2 for F16/BF16) ==="
+echo "| model | type | worst | mean | positions | same argmax | threshold | verdict |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
 [ -f "$out/models.txt" ] && cat "$out/models.txt"
 if [ -s "$large_table" ]; then
   echo

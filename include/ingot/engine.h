@@ -32,10 +32,14 @@ struct EngineOptions {
   int32_t n_ctx = 0;              // prompt + generated tokens per sequence; 0: the model's context length
   int32_t max_seqs = 64;          // sequences in one step (decodes + prefills)
   int32_t max_batch_tokens = 512; // token rows in one step (chunked prefill splits longer prompts)
-  // KV pool size: kv_blocks when set, else as many blocks as kv_memory_bytes holds (capped at
-  // what max_seqs full-context sequences need). The capacity in tokens is in EngineInfo.
+  // KV pool size: kv_blocks when set, else as many blocks as kv_memory_bytes holds, else (0) on
+  // CUDA what gpu_memory_utilization leaves after the weights and the workspace, on the CPU
+  // 1 GiB; always capped at what max_seqs full-context sequences need. The capacity in tokens is
+  // in EngineInfo (and logged at start).
   int32_t kv_blocks = 0;
-  uint64_t kv_memory_bytes = uint64_t{1} << 30;
+  uint64_t kv_memory_bytes = 0;
+  // CUDA: the fraction of the device's total memory ingot may use (vLLM's meaning), in (0, 1].
+  double gpu_memory_utilization = 0.90;
   int32_t kv_block_size = 16;     // tokens per KV block
   KvCacheType kv_type = KvCacheType::f16;
   bool prefix_cache = true;       // reuse KV of identical prompt prefixes (full blocks)

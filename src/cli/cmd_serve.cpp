@@ -41,7 +41,8 @@ struct ServeOptions {
   int32_t n_ctx = 0;
   int32_t max_seqs = 64;
   int32_t max_batch_tokens = 512;
-  std::string kv_memory = "1GiB";
+  std::string kv_memory;  // "": 1 GiB on the CPU, --gpu-memory-utilization on CUDA
+  double gpu_memory_utilization = 0.90;
   size_t n_threads = 0;
   std::string backend;  // "" (auto), "cpu", "cuda"
   int32_t device = 0;
@@ -168,7 +169,8 @@ void serve(const ServeOptions& o) {
   engine_options.n_ctx = o.n_ctx;
   engine_options.max_seqs = o.max_seqs;
   engine_options.max_batch_tokens = o.max_batch_tokens;
-  engine_options.kv_memory_bytes = parse_bytes(o.kv_memory, "--kv-memory");
+  engine_options.kv_memory_bytes = o.kv_memory.empty() ? 0 : parse_bytes(o.kv_memory, "--kv-memory");
+  engine_options.gpu_memory_utilization = o.gpu_memory_utilization;
   engine_options.n_threads = o.n_threads;
   engine_options.backend = o.backend;
   engine_options.device = o.device;
@@ -226,7 +228,12 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--max-seqs", o->max_seqs, "sequences generated together in one step")->capture_default_str();
   cmd->add_option("--max-batch-tokens", o->max_batch_tokens, "tokens per engine step (longer prompts are chunked)")
       ->capture_default_str();
-  cmd->add_option("--kv-memory", o->kv_memory, "memory for the KV cache, e.g. 512MiB, 2G")->capture_default_str();
+  cmd->add_option("--kv-memory", o->kv_memory,
+                  "memory for the KV cache, e.g. 512MiB, 2G (default: 1GiB on the CPU; on CUDA what "
+                  "--gpu-memory-utilization leaves after the weights)");
+  cmd->add_option("--gpu-memory-utilization", o->gpu_memory_utilization,
+                  "CUDA: fraction of the device's memory ingot may use (weights, workspace, KV cache), in (0, 1]")
+      ->capture_default_str();
   cmd->add_option("-t,--threads", o->n_threads, "CPU threads (0: one per core)")->capture_default_str();
   cmd->add_option("--backend", o->backend, "compute backend: cpu or cuda (default: cuda when built with it and a GPU is present)")
       ->check(CLI::IsMember({"cpu", "cuda"}));

@@ -34,6 +34,15 @@ bool cuda_compiled() noexcept {
 #endif
 }
 
+DeviceMemory cuda_device_memory(int device) {
+#if defined(INGOT_HAVE_CUDA)
+  const cuda::DeviceInfo info = cuda::describe_device(device);
+  return DeviceMemory{info.free_memory, info.total_memory};
+#else
+  fail(ErrorCode::unsupported, "device {} memory: this ingot binary was built without CUDA", device);
+#endif
+}
+
 SelectedBackend select_backend(const BackendRequest& request) {
   if (!request.name.empty() && request.name != "cpu" && request.name != "cuda") {
     fail(ErrorCode::invalid_argument, "--backend '{}': cpu or cuda", request.name);

@@ -6,6 +6,7 @@
 #include "backend/backend.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -30,5 +31,13 @@ SelectedBackend select_backend(const BackendRequest& request);
 
 // True when this binary was built with the CUDA backend.
 bool cuda_compiled() noexcept;
+
+// Free and total memory of a CUDA device now (cudaMemGetInfo). Error(unsupported) in a build
+// without CUDA.
+struct DeviceMemory {
+  uint64_t free = 0;
+  uint64_t total = 0;
+};
+DeviceMemory cuda_device_memory(int device);
 
 }  // namespace ingot::engine
