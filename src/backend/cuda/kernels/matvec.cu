@@ -1,77 +1,69 @@
-// matvec: the decode matmul (n_tokens <= kMatvecMaxTokens). One warp per weight row: each lane
-// takes groups of 8 elements, dequantizes them in registers once (dequant.cuh) and multiplies
-// them with every token's f32 activations (no activation rounding), f32 FMA accumulation, then a
-// warp sum. Each weight byte is read once per call. Loads are byte-granular for now: the
-// 16-byte vector loads the issue asks for are the next step (docs/CUDA.md).
+// matvec: the decode matmul (n_tokens <= kMatvecMaxTokens), out[n_out, n_tokens] = x * w^T
+// (+ bias). Picks the staged kernel of the weight's family (matvec_staged.cuh: 16-byte
+// coalesced weight loads, dequantization in registers, f32 activations) when the shapes allow
+// 16-byte loads, else the byte-granular fallback. The choice depends on shapes and pointers
+// only, never on device values, so a decode step can be captured in a CUDA graph.
+// INGOT_MATVEC_FALLBACK=1 forces the fallback everywhere (to compare the two in a profile).
+#include <cstdlib>
+
 #include "backend/cuda/cuda_check.h"
-#include "backend/cuda/kernels/common.cuh"
-#include "backend/cuda/kernels/dequant.cuh"
 #include "backend/cuda/kernels/launchers.h"
+#include "backend/cuda/kernels/matvec.cuh"
 
 namespace ingot::cuda {
 namespace {
 
-constexpr int kWarpsPerBlock = 8;
-constexpr int kMaxTokens = static_cast<int>(kMatvecMaxTokens);
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
-template <Type T>
-__global__ void matvec_kernel(const uint8_t* w, size_t w_stride, int64_t n_out, int64_t k,
-                              const float* x, size_t x_stride, int n_tokens, const float* bias,
-                              float* out, size_t out_stride) {
-  const int64_t row = int64_t{blockIdx.x} * kWarpsPerBlock + threadIdx.x / 32;
-  const int lane = threadIdx.x % 32;
-  if (row >= n_out) return;
-  const uint8_t* wr = w + static_cast<size_t>(row) * w_stride;
-  float acc[kMaxTokens];
-#pragma unroll
-  for (int t = 0; t < kMaxTokens; ++t) acc[t] = 0.0f;
-  const int64_t n_groups = k / 8;
-  for (int64_t g = lane; g < n_groups; g += 32) {
-    float wv[8];
-    Dequant<T>::load8(wr, g * 8, wv);
-#pragma unroll
-    for (int t = 0; t < kMaxTokens; ++t) {
-      if (t < n_tokens) {
-        const float* xt = x + t * x_stride + g * 8;
-#pragma unroll
-        for (int e = 0; e < 8; ++e) acc[t] = fmaf(wv[e], xt[e], acc[t]);
-      }
-    }
-  }
-  if constexpr (Dequant<T>::kBlockElements == 1) {
-    for (int64_t i = n_groups * 8 + lane; i < k; i += 32) {
-      const float wv = Dequant<T>::load1(wr, i);
-#pragma unroll
-      for (int t = 0; t < kMaxTokens; ++t) {
-        if (t < n_tokens) acc[t] = fmaf(wv, x[t * x_stride + i], acc[t]);
-      }
-    }
-  }
-#pragma unroll
-  for (int t = 0; t < kMaxTokens; ++t) {
-    if (t < n_tokens) {
-      const float sum = warp_sum(acc[t]);
-      if (lane == 0) out[t * out_stride + row] = bias != nullptr ? sum + bias[row] : sum;
-    }
-  }
+bool fallback_forced() {
+  static const bool forced = [] {
+    const char* v = std::getenv("INGOT_MATVEC_FALLBACK");
+    return v != nullptr && v[0] == '1';
+  }();
+  return forced;
 }
 
 }  // namespace
+
+int matvec_unit_elements(Type type) {
+  return quant::traits(type).block_elements == 1 ? 8 : 32;
+}
 
 void launch_matvec(const Tensor& x, const Tensor& w, const float* bias, const Tensor& out,
                    cudaStream_t stream) {
   const int64_t n_tokens = x.n_rows(), n_out = w.n_rows(), k = x.ne0();
   if (n_tokens > kMatvecMaxTokens) fail_argument("matmul", "matvec takes at most 8 tokens");
   if (n_tokens == 0 || n_out == 0) return;
-  const auto blocks = static_cast<unsigned>((n_out + kWarpsPerBlock - 1) / kWarpsPerBlock);
-  dispatch_weight_type(w.type, "matmul", [&](auto type) {
-    constexpr Type T = decltype(type)::value;
-    matvec_kernel<T><<<blocks, 32 * kWarpsPerBlock, 0, stream>>>(
-        static_cast<const uint8_t*>(w.data), w.row_stride, n_out, k,
-        static_cast<const float*>(x.data), x.row_stride / 4, static_cast<int>(n_tokens), bias,
-        static_cast<float*>(out.data), out.row_stride / 4);
-  });
-  check_last_launch("matvec_kernel");
+  if (!is_weight_type_supported(w.type)) {
+    fail_unsupported("matmul", "the CUDA backend cannot compute with " +
+                                   std::string(quant::name(w.type)) + " weights");
+  }
+  MatvecArgs args{};
+  args.w = static_cast<const uint8_t*>(w.data);
+  args.w_stride = w.row_stride;
+  args.row_bytes = static_cast<int64_t>(quant::row_bytes(w.type, static_cast<uint64_t>(k)));
+  args.n_out = n_out;
+  args.k = k;
+  args.x = static_cast<const float*>(x.data);
+  args.x_stride = x.row_stride / 4;
+  args.n_tokens = static_cast<int>(n_tokens);
+  args.bias = bias;
+  args.out = static_cast<float*>(out.data);
+  args.out_stride = out.row_stride / 4;
+
+  const bool staged = !fallback_forced() && aligned16(w.data) && w.row_stride % 16 == 0 &&
+                      args.row_bytes % 16 == 0 && aligned16(x.data) && x.row_stride % 16 == 0 &&
+                      k % matvec_unit_elements(w.type) == 0;
+  if (!staged) return launch_matvec_fallback(w.type, args, stream);
+  switch (w.type) {
+    case Type::F32:
+    case Type::F16:
+    case Type::BF16: return launch_matvec_float(w.type, args, stream);
+    case Type::Q4_K:
+    case Type::Q5_K:
+    case Type::Q6_K: return launch_matvec_kquant(w.type, args, stream);
+    default: return launch_matvec_quant(w.type, args, stream);
+  }
 }
 
 }  // namespace ingot::cuda

@@ -1,4 +1,5 @@
-// rope: one block per token, threads over (head, pair). The frequency table travels by value in
+// rope: blocks over (token, 128 (head, pair)s), one rotation per thread, so one decode token's
+// 2-4k double-precision sincos spread over many SMs. The frequency table travels by value in
 // the launch arguments (n_rot/2 <= 256 floats), so nothing is uploaded or allocated per call.
 // Angles, cos and sin are computed in double as on the CPU, and the rotation uses unfused
 // multiplies, so results match the CPU to the last bit in nearly every element.
@@ -12,6 +13,7 @@ namespace ingot::cuda {
 namespace {
 
 constexpr int kMaxPairs = 256;
+constexpr int kThreads = 128;
 
 struct RopeArgs {
   float inv_freq[kMaxPairs];
@@ -28,7 +30,7 @@ __global__ void rope_kernel(float* x, size_t x_stride, const int32_t* positions,
   float* row = x + token * x_stride;
   const double pos = static_cast<double>(positions[token]);
   const int n = args.n_heads * args.n_pairs;
-  for (int idx = threadIdx.x; idx < n; idx += blockDim.x) {
+  for (int idx = blockIdx.y * blockDim.x + threadIdx.x; idx < n; idx += gridDim.y * blockDim.x) {
     const int head = idx / args.n_pairs, i = idx % args.n_pairs;
     const double theta = pos * static_cast<double>(args.inv_freq[i]);
     double s, c;
@@ -71,7 +73,9 @@ void launch_rope(const Tensor& x, const Tensor& positions, const RopeTable& tabl
   args.head_dim = static_cast<int>(table.head_dim);
   args.n_heads = static_cast<int>(x.ne0() / table.head_dim);
   args.neox = table.layout == backend::RopeLayout::neox;
-  rope_kernel<<<static_cast<unsigned>(n_tokens), 128, 0, stream>>>(
+  const dim3 grid(static_cast<unsigned>(n_tokens),
+                  static_cast<unsigned>((args.n_heads * args.n_pairs + kThreads - 1) / kThreads));
+  rope_kernel<<<grid, kThreads, 0, stream>>>(
       static_cast<float*>(x.data), x.row_stride / 4, static_cast<const int32_t*>(positions.data),
       args);
   check_last_launch("rope_kernel");

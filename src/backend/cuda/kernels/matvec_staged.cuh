@@ -1,0 +1,171 @@
+// The staged decode matmul, instantiated per weight type by matvec_{float,quant,kquant}.cu.
+// A block of 128 threads owns kRows consecutive weight rows and walks them in tiles of
+// kThreads * unit elements: the tile's bytes of all kRows rows are read with 16-byte loads,
+// consecutive threads on consecutive 16 bytes (coalesced, each weight byte read from memory
+// once), into registers one tile ahead, then through shared memory to the thread that owns
+// each unit, which dequantizes it in registers (matvec_units.cuh) and multiplies it with every
+// token's f32 activations (16-byte loads; for one token they stay in registers across rows).
+// Cost per call: weight bytes + n_tokens * k * 4 activation bytes per block (from L1/L2).
+#pragma once
+
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/kernels/common.cuh"
+#include "backend/cuda/kernels/launchers.h"
+#include "backend/cuda/kernels/matvec.cuh"
+#include "backend/cuda/kernels/matvec_units.cuh"
+
+namespace ingot::cuda::matvec {
+
+// Four rows per block when that still gives every SM of a large GPU several blocks.
+constexpr int64_t kFourRowsMinOut = 4096;
+constexpr int kMaxTokens = static_cast<int>(kMatvecMaxTokens);
+
+template <int kElements>
+__device__ __forceinline__ void load_x(const float* x, float* v) {
+  const auto* p = reinterpret_cast<const float4*>(x);
+#pragma unroll
+  for (int i = 0; i < kElements / 4; ++i) {
+    const float4 f = p[i];
+    v[4 * i] = f.x, v[4 * i + 1] = f.y, v[4 * i + 2] = f.z, v[4 * i + 3] = f.w;
+  }
+}
+
+template <int kElements>
+__device__ __forceinline__ float dot(const float* w, const float* x) {
+  float a = 0.0f, b = 0.0f;
+#pragma unroll
+  for (int e = 0; e < kElements; e += 2) {
+    a = fmaf(w[e], x[e], a);
+    b = fmaf(w[e + 1], x[e + 1], b);
+  }
+  return a + b;
+}
+
+template <Type T, int kRows, int kTokens>
+__global__ void __launch_bounds__(kThreads) matvec_staged_kernel(const MatvecArgs a) {
+  using U = Unit<T>;
+  static_assert(U::kTileBytes % 16 == 0, "tiles are filled with 16-byte loads");
+  constexpr int kE = U::kElements;
+  constexpr int kChunksPerRow = U::kTileBytes / 16;
+  constexpr int kChunks = kRows * kChunksPerRow;
+  constexpr int kPerThread = (kChunks + kThreads - 1) / kThreads;
+  __shared__ uint4 tile[kChunks];
+  __shared__ float partial[kThreads / 32][kRows * kTokens];
+
+  const int tid = threadIdx.x;
+  const int64_t row0 = int64_t{blockIdx.x} * kRows;
+  const int n_rows = static_cast<int>(min(int64_t{kRows}, a.n_out - row0));
+  const int64_t row_chunks = a.row_bytes / 16;
+  const int64_t n_tiles = (a.k + U::kTileElements - 1) / U::kTileElements;
+  const uint8_t* w0 = a.w + static_cast<size_t>(row0) * a.w_stride;
+
+  uint4 next[kPerThread];
+  auto fetch = [&](int64_t t) {
+#pragma unroll
+    for (int i = 0; i < kPerThread; ++i) {
+      const int c = tid + i * kThreads;
+      const int r = c / kChunksPerRow;
+      const int64_t chunk = t * kChunksPerRow + c % kChunksPerRow;
+      if (c < kChunks && r < n_rows && chunk < row_chunks) {
+        const auto* row = reinterpret_cast<const uint4*>(w0 + static_cast<size_t>(r) * a.w_stride);
+        next[i] = __ldg(row + chunk);
+      } else {
+        next[i] = make_uint4(0, 0, 0, 0);
+      }
+    }
+  };
+
+  float acc[kRows][kTokens];
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) {
+#pragma unroll
+    for (int t = 0; t < kTokens; ++t) acc[r][t] = 0.0f;
+  }
+
+  fetch(0);
+  for (int64_t t = 0; t < n_tiles; ++t) {
+    if (t > 0) __syncthreads();  // every thread is done with the previous tile
+#pragma unroll
+    for (int i = 0; i < kPerThread; ++i) {
+      const int c = tid + i * kThreads;
+      if (c < kChunks) tile[c] = next[i];
+    }
+    __syncthreads();
+    if (t + 1 < n_tiles) fetch(t + 1);  // in flight while this tile is computed
+    const int64_t e0 = t * U::kTileElements + int64_t{tid} * kE;
+    if (e0 >= a.k) continue;
+    if constexpr (kTokens == 1) {
+      float xv[kE];
+      load_x<kE>(a.x + e0, xv);
+#pragma unroll
+      for (int r = 0; r < kRows; ++r) {
+        if (r < n_rows) {
+          float wv[kE];
+          U::load(reinterpret_cast<const uint8_t*>(tile + r * kChunksPerRow), tid, wv);
+          acc[r][0] += dot<kE>(wv, xv);
+        }
+      }
+    } else {
+#pragma unroll
+      for (int r = 0; r < kRows; ++r) {
+        if (r < n_rows) {
+          float wv[kE];
+          U::load(reinterpret_cast<const uint8_t*>(tile + r * kChunksPerRow), tid, wv);
+#pragma unroll
+          for (int tok = 0; tok < kTokens; ++tok) {
+            if (tok < a.n_tokens) {
+              float xv[kE];
+              load_x<kE>(a.x + tok * a.x_stride + e0, xv);
+              acc[r][tok] += dot<kE>(wv, xv);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  const int lane = tid % 32, warp = tid / 32;
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) {
+#pragma unroll
+    for (int t = 0; t < kTokens; ++t) {
+      const float s = warp_sum(acc[r][t]);
+      if (lane == 0) partial[warp][r * kTokens + t] = s;
+    }
+  }
+  __syncthreads();
+  if (tid < kRows * kTokens) {
+    const int r = tid / kTokens, t = tid % kTokens;
+    if (r < n_rows && t < a.n_tokens) {
+      float s = 0.0f;
+#pragma unroll
+      for (int wi = 0; wi < kThreads / 32; ++wi) s += partial[wi][tid];
+      const int64_t row = row0 + r;
+      if (a.bias != nullptr) s += a.bias[row];
+      a.out[t * a.out_stride + row] = s;
+    }
+  }
+}
+
+template <Type T, int kRows, int kTokens>
+void launch_staged(const MatvecArgs& a, cudaStream_t stream) {
+  const auto blocks = static_cast<unsigned>((a.n_out + kRows - 1) / kRows);
+  matvec_staged_kernel<T, kRows, kTokens><<<blocks, kThreads, 0, stream>>>(a);
+}
+
+// The one launch-shape choice: one token with 4 or 2 rows per block, else 2 rows x 8 tokens.
+template <Type T>
+void launch_staged(const MatvecArgs& a, cudaStream_t stream) {
+  if (a.n_tokens == 1) {
+    if (a.n_out >= kFourRowsMinOut) {
+      launch_staged<T, 4, 1>(a, stream);
+    } else {
+      launch_staged<T, 2, 1>(a, stream);
+    }
+  } else {
+    launch_staged<T, 2, kMaxTokens>(a, stream);
+  }
+  check_last_launch("matvec_staged_kernel");
+}
+
+}  // namespace ingot::cuda::matvec

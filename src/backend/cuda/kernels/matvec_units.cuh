@@ -1,0 +1,182 @@
+// Per-type "units" of the staged decode matmul: Unit<T>::load(tile, u, w) dequantizes the u-th
+// unit (kElements consecutive elements) of a row tile held in shared memory into f32 registers.
+// A tile starts on a quant-block boundary and holds kTileElements = kThreads * kElements
+// elements (kTileBytes, a multiple of 16 so it is filled with 16-byte loads). The hot types
+// (Q4_K, Q6_K, Q8_0, F16) read words and convert bytes to floats with the 2^23 trick (one
+// byte-permute and one add, no slow int-to-float conversion); the rest reuse dequant.cuh.
+// Values equal dequant.cuh's (and the CPU's) bit for bit.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cstdint>
+
+#include "backend/cuda/kernels/dequant.cuh"
+
+namespace ingot::cuda::matvec {
+
+constexpr int kThreads = 128;
+
+// Byte b of `word` as an exact float in [0, 256): the bits 0x4B0000bb are 2^23 + bb.
+__device__ __forceinline__ float byte_float(uint32_t word, int b) {
+  return __int_as_float(__byte_perm(word, 0x4B000000u, 0x7650u + b)) - 8388608.0f;
+}
+// As byte_float minus `bias`, exact for small bias (one add).
+__device__ __forceinline__ float byte_float_minus(uint32_t word, int b, float bias) {
+  return __int_as_float(__byte_perm(word, 0x4B000000u, 0x7650u + b)) - (8388608.0f + bias);
+}
+// Two bytes at a 2-aligned shared-memory address as the low and high half of a word.
+__device__ __forceinline__ uint32_t load_u32_a2(const uint8_t* p) {
+  const auto* h = reinterpret_cast<const uint16_t*>(p);
+  return static_cast<uint32_t>(h[0]) | (static_cast<uint32_t>(h[1]) << 16);
+}
+
+template <Type T>
+struct UnitBase {
+  static constexpr int kElements = Dequant<T>::kBlockElements == 1 ? 8 : 32;
+  static constexpr int kTileElements = kThreads * kElements;
+};
+
+// Types with no hand-written unit: four dequant.cuh load8 calls (byte loads from shared memory).
+template <Type T, int kBlockElements, int kBlockBytes>
+struct GenericUnit : UnitBase<T> {
+  static constexpr int kTileBytes = UnitBase<T>::kTileElements / kBlockElements * kBlockBytes;
+  __device__ static void load(const uint8_t* tile, int u, float* w) {
+#pragma unroll
+    for (int e = 0; e < 32; e += 8) Dequant<T>::load8(tile, int64_t{u} * 32 + e, w + e);
+  }
+};
+
+template <Type T>
+struct Unit;
+template <> struct Unit<Type::Q4_0> : GenericUnit<Type::Q4_0, 32, 18> {};
+template <> struct Unit<Type::Q4_1> : GenericUnit<Type::Q4_1, 32, 20> {};
+template <> struct Unit<Type::Q5_0> : GenericUnit<Type::Q5_0, 32, 22> {};
+template <> struct Unit<Type::Q5_1> : GenericUnit<Type::Q5_1, 32, 24> {};
+template <> struct Unit<Type::Q5_K> : GenericUnit<Type::Q5_K, 256, 176> {};
+
+template <>
+struct Unit<Type::F32> : UnitBase<Type::F32> {
+  static constexpr int kTileBytes = kTileElements * 4;
+  __device__ static void load(const uint8_t* tile, int u, float* w) {
+    const auto* p = reinterpret_cast<const float4*>(tile) + 2 * u;
+    const float4 a = p[0], b = p[1];
+    w[0] = a.x, w[1] = a.y, w[2] = a.z, w[3] = a.w, w[4] = b.x, w[5] = b.y, w[6] = b.z, w[7] = b.w;
+  }
+};
+
+template <>
+struct Unit<Type::F16> : UnitBase<Type::F16> {
+  static constexpr int kTileBytes = kTileElements * 2;
+  __device__ static void load(const uint8_t* tile, int u, float* w) {
+    const uint4 v = reinterpret_cast<const uint4*>(tile)[u];
+    const uint32_t words[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&words[i]));
+      w[2 * i] = f.x;
+      w[2 * i + 1] = f.y;
+    }
+  }
+};
+
+template <>
+struct Unit<Type::BF16> : UnitBase<Type::BF16> {
+  static constexpr int kTileBytes = kTileElements * 2;
+  __device__ static void load(const uint8_t* tile, int u, float* w) {
+    const uint4 v = reinterpret_cast<const uint4*>(tile)[u];
+    const uint32_t words[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      w[2 * i] = __uint_as_float(words[i] << 16);
+      w[2 * i + 1] = __uint_as_float(words[i] & 0xffff0000u);
+    }
+  }
+};
+
+// Q8_0: one 34-byte block per unit (2-aligned): x = d * q.
+template <>
+struct Unit<Type::Q8_0> : UnitBase<Type::Q8_0> {
+  static constexpr int kTileBytes = kTileElements / 32 * 34;
+  __device__ static void load(const uint8_t* tile, int u, float* w) {
+    const uint8_t* block = tile + u * 34;
+    const float d = f16_bits(*reinterpret_cast<const uint16_t*>(block));
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const uint32_t q = load_u32_a2(block + 2 + 4 * j) ^ 0x80808080u;  // biased to unsigned
+#pragma unroll
+      for (int b = 0; b < 4; ++b) w[4 * j + b] = __fmul_rn(byte_float_minus(q, b, 128.0f), d);
+    }
+  }
+};
+
+// The byte j (0..11) of the three scale words of a Q4_K/Q5_K block.
+__device__ __forceinline__ int scale_byte(uint32_t s0, uint32_t s1, uint32_t s2, int j) {
+  const uint32_t word = j < 4 ? s0 : (j < 8 ? s1 : s2);
+  return static_cast<int>((word >> (8 * (j & 3))) & 0xffu);
+}
+
+// Q4_K: one 32-element sub-block per unit; the block (144 bytes) is 16-aligned in the tile, so
+// the header (d, dmin, 12 scale bytes) and the 32 quant bytes are three 16-byte loads.
+template <>
+struct Unit<Type::Q4_K> : UnitBase<Type::Q4_K> {
+  static constexpr int kTileBytes = kTileElements / 256 * 144;
+  __device__ static void load(const uint8_t* tile, int u, float* w) {
+    const int sub = u % 8;
+    const uint8_t* block = tile + (u / 8) * 144;
+    const uint4 h = *reinterpret_cast<const uint4*>(block);
+    const float d = f16_bits(static_cast<uint16_t>(h.x & 0xffffu));
+    const float dmin = f16_bits(static_cast<uint16_t>(h.x >> 16));
+    int sc, m;
+    if (sub < 4) {
+      sc = scale_byte(h.y, h.z, h.w, sub) & 63;
+      m = scale_byte(h.y, h.z, h.w, sub + 4) & 63;
+    } else {
+      const int hi = scale_byte(h.y, h.z, h.w, sub + 4);
+      sc = (hi & 0xf) | ((scale_byte(h.y, h.z, h.w, sub - 4) >> 6) << 4);
+      m = (hi >> 4) | ((scale_byte(h.y, h.z, h.w, sub) >> 6) << 4);
+    }
+    const float dl = __fmul_rn(d, static_cast<float>(sc));
+    const float ml = __fmul_rn(dmin, static_cast<float>(m));
+    const auto* qs = reinterpret_cast<const uint4*>(block + 16 + 32 * (sub / 2));
+    const uint4 q0 = qs[0], q1 = qs[1];
+    const uint32_t words[8] = {q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w};
+    const int shift = 4 * (sub % 2);
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const uint32_t nib = (words[j] >> shift) & 0x0f0f0f0fu;
+#pragma unroll
+      for (int b = 0; b < 4; ++b) w[4 * j + b] = __fsub_rn(__fmul_rn(dl, byte_float(nib, b)), ml);
+    }
+  }
+};
+
+// Q6_K: one 32-element quarter-half per unit; the block (210 bytes) is only 2-aligned, so
+// words are assembled from 2-byte shared-memory loads. x = (d * scale) * (q - 32).
+template <>
+struct Unit<Type::Q6_K> : UnitBase<Type::Q6_K> {
+  static constexpr int kTileBytes = kTileElements / 256 * 210;
+  __device__ static void load(const uint8_t* tile, int u, float* w) {
+    const int sub = u % 8, half = sub / 4, quarter = sub % 4;
+    const uint8_t* block = tile + (u / 8) * 210;
+    const float d = f16_bits(*reinterpret_cast<const uint16_t*>(block + 208));
+    const auto* scales = reinterpret_cast<const int8_t*>(block + 192 + 2 * sub);
+    const float dl0 = __fmul_rn(d, static_cast<float>(scales[0]));
+    const float dl1 = __fmul_rn(d, static_cast<float>(scales[1]));
+    const uint8_t* ql = block + 64 * half + 32 * (quarter % 2);
+    const uint8_t* qh = block + 128 + 32 * half;
+    const int low_shift = 4 * (quarter / 2), high_shift = 2 * quarter;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const uint32_t low = (load_u32_a2(ql + 4 * j) >> low_shift) & 0x0f0f0f0fu;
+      const uint32_t high = ((load_u32_a2(qh + 4 * j) >> high_shift) & 0x03030303u) << 4;
+      const uint32_t q = low | high;
+      const float dl = j < 4 ? dl0 : dl1;
+#pragma unroll
+      for (int b = 0; b < 4; ++b) w[4 * j + b] = __fmul_rn(dl, byte_float_minus(q, b, 32.0f));
+    }
+  }
+};
+
+}  // namespace ingot::cuda::matvec

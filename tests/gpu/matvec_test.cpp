@@ -1,0 +1,79 @@
+// The decode matmul (matvec, <= 8 tokens) at the shapes of real models, for every weight type:
+// the staged kernels (16-byte loads, kernels/matvec_staged.cuh) on full and partial tiles, the
+// byte-granular fallback on rows that are not a multiple of 16 bytes, and Llama-3.1-8B's
+// projection shapes (k 4096 and 14336, n_out up to 14336) for its hot types. The GPU keeps f32
+// activations and dequantizes exactly as the CPU does, so each output must be within
+// 1e-5 * sum|w x| + 1e-6 of the double-precision product (much tighter than the CPU's own
+// tolerance, which quantizes activations); outputs start poisoned with NaN.
+#include "gpu_test_util.h"
+
+namespace ingot::gpu_test {
+namespace {
+
+void check_matvec(Type type, int64_t k, int64_t n_out, int64_t n_tokens, bool with_bias) {
+  SCOPED_TRACE(std::string(quant::name(type)) + " k=" + std::to_string(k) +
+               " n_out=" + std::to_string(n_out) + " tokens=" + std::to_string(n_tokens));
+  const Weight w = make_weight(type, k, n_out, 71);
+  const auto x = random_floats(static_cast<size_t>(k * n_tokens), 72);
+  const auto bias = random_floats(static_cast<size_t>(n_out), 73);
+  Pair xt = make_f32(x, k), bt = make_f32(bias, n_out);
+  const Tensor wg = gpu().upload_weight(w.bytes.data(), type, Shape::of(k, n_out), nullptr);
+  Pair out = make_poisoned(Type::F32, Shape::of(n_out, n_tokens));
+  gpu().matmul(xt.gpu, wg, with_bias ? &bt.gpu : nullptr, out.gpu);
+  const std::vector<float> got = read_gpu(out.gpu);
+  double worst = 0;
+  int64_t n_bad = 0;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t r = 0; r < n_out; ++r) {
+      const float* wr = &w.dequantized[static_cast<size_t>(r * k)];
+      const float* xr = &x[static_cast<size_t>(t * k)];
+      double ref = with_bias ? bias[static_cast<size_t>(r)] : 0.0, mag = 0;
+      for (int64_t i = 0; i < k; ++i) {
+        ref += static_cast<double>(wr[i]) * xr[i];
+        mag += std::abs(static_cast<double>(wr[i]) * xr[i]);
+      }
+      const double tol = 1e-5 * mag + 1e-6;
+      const double g = got[static_cast<size_t>(t * n_out + r)];
+      const double err =
+          std::isnan(g) ? std::numeric_limits<double>::infinity() : std::abs(g - ref);
+      worst = std::max(worst, err / tol);
+      if (!(err <= tol)) ++n_bad;
+    }
+  }
+  const std::string shape = std::string("k") + std::to_string(k) + " n" + std::to_string(n_out) +
+                            " t" + std::to_string(n_tokens);
+  record(ResultRow{std::string("matvec") + (with_bias ? "+b" : ""), std::string(quant::name(type)),
+                   shape, worst, 1.0, n_bad == 0});
+  EXPECT_EQ(n_bad, 0) << "worst error / (1e-5 sum|wx| + 1e-6) = " << worst;
+}
+
+// k with rows a multiple of 16 bytes and a partial last tile (staged), per type.
+int64_t staged_k(Type type) { return type == Type::Q6_K ? 6144 : 2304; }
+
+TEST(GpuMatvec, StagedEveryTypeFullAndPartialTiles) {
+  for (Type type : cuda_weight_types()) {
+    check_matvec(type, staged_k(type), 37, 1, false);  // 2 rows per block, odd row count
+    check_matvec(type, staged_k(type), 4099, 1, true); // 4 rows per block, last block partial
+    check_matvec(type, staged_k(type), 37, 3, true);   // several tokens
+    check_matvec(type, 4096, 19, 8, false);            // the most tokens, whole tiles
+  }
+}
+
+TEST(GpuMatvec, FallbackOnRowsNotMultipleOf16Bytes) {
+  // Q8_0 k=32 * 3: 102-byte rows; Q6_K k=256: 210-byte rows; F16 k=68: 136-byte rows.
+  check_matvec(Type::Q8_0, 96, 33, 1, true);
+  check_matvec(Type::Q6_K, 256, 33, 2, false);
+  check_matvec(Type::F16, 68, 33, 1, false);
+}
+
+TEST(GpuMatvec, Llama8BShapesHotTypes) {
+  for (Type type : {Type::Q4_K, Type::Q6_K, Type::Q8_0, Type::F16}) {
+    check_matvec(type, 4096, 14336, 1, false);  // ffn gate / up
+    check_matvec(type, 14336, 4096, 1, false);  // ffn down
+    check_matvec(type, 4096, 1024, 1, false);   // k / v
+    check_matvec(type, 4096, 4096, 8, true);    // q / o, 8 tokens
+  }
+}
+
+}  // namespace
+}  // namespace ingot::gpu_test
