@@ -59,7 +59,7 @@ GpuKvPlan plan_gpu_kv(const KvLayout& layout, uint64_t total_bytes, uint64_t fre
   const uint64_t per_block = kv_bytes_per_block(layout);
   if (p.budget < per_block) {
     fail(ErrorCode::out_of_range,
-         "no device memory left for the KV cache: --gpu-memory-utilization {:.2f} allows {:.2f} GiB of the "
+         "no device memory left for the KV cache: --gpu-memory-utilization {:.3g} allows {:.2f} GiB of the "
          "device's {:.2f} GiB, {:.2f} GiB are in use after loading the weights and the workspace (with the CUDA "
          "context and other processes), leaving {:.3f} GiB, less than one KV block ({} bytes); raise "
          "--gpu-memory-utilization, set --kv-memory, or use a smaller model",
