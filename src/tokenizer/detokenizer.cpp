@@ -7,7 +7,7 @@ namespace ingot::tokenizer {
 namespace {
 
 bool strips_first_space(const Tokenizer& t) {
-  return t.vocab().model == VocabModel::spm && t.vocab().add_space_prefix;
+  return t.vocab().model != VocabModel::bpe && t.vocab().add_space_prefix;
 }
 
 // Where an incomplete but so-far valid UTF-8 sequence starts at the end of `s`, or s.size().

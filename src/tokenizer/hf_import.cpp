@@ -107,6 +107,119 @@ bool spm_normalizer(const json& node, bool& prepend) {
   return false;
 }
 
+constexpr std::string_view spm_space = "\xE2\x96\x81";  // ▁
+
+// Added tokens (special -> control, else user-defined), then placeholders for ids no one names.
+void mark_added_tokens(const json& added, Vocab& v, std::vector<std::string>& warnings) {
+  for (const auto& a : added) {
+    const size_t id = a.at("id").get<size_t>();
+    v.tokens[id] = a.at("content").get<std::string>();
+    v.types[id] = a.value("special", false) ? TokenType::control : TokenType::user_defined;
+    if (a.value("lstrip", false) || a.value("rstrip", false) || a.value("single_word", false) ||
+        (a.value("normalized", false) && !a.value("special", false))) {
+      warnings.push_back("added token '" + v.tokens[id] +
+                         "' has lstrip/rstrip/single_word/normalized flags, which are ignored");
+    }
+  }
+  for (size_t i = 0; i < v.tokens.size(); ++i) {
+    if (v.tokens[i].empty()) {
+      v.tokens[i] = "[PAD" + std::to_string(i) + "]";
+      v.types[i] = TokenType::unused;
+    }
+  }
+}
+
+// Unigram: the Metaspace pre-tokenizer decides how spaces are escaped and whether ▁ is
+// prepended. Anything else is refused by name.
+void unigram_pre_tokenizer(const json& pre, const json& normalizer, Vocab& v) {
+  if (!normalizer.is_null()) {
+    const std::string type = type_of(normalizer);
+    if (type == "NFC") {
+      v.normalizer = Normalizer::nfc;
+    } else if (type == "Precompiled") {
+      fail(ErrorCode::unsupported, "tokenizer.json: Unigram with a 'Precompiled' normalizer (a SentencePiece "
+           "charsmap) is not supported: charsmap normalization is not implemented");
+    } else {
+      std::string names = type.empty() ? "?" : type;
+      if (type == "Sequence") {
+        names += " of";
+        for (const auto& child : normalizer.at("normalizers")) names.append(" ").append(type_of(child));
+      }
+      fail(ErrorCode::unsupported, "tokenizer.json: Unigram with normalizer '{}' is not supported (only none or NFC)",
+           names);
+    }
+  }
+  const std::string type = type_of(pre);
+  if (type != "Metaspace") {
+    std::string names = type.empty() ? "none" : type;
+    if (type == "Sequence") {
+      names += " of";
+      for (const auto& child : pre.at("pretokenizers")) names.append(" ").append(type_of(child));
+    }
+    fail(ErrorCode::unsupported, "tokenizer.json: Unigram with pre-tokenizer '{}' is not supported (only Metaspace)",
+         names);
+  }
+  const std::string replacement = pre.value("replacement", std::string(spm_space));
+  if (replacement != spm_space) {
+    fail(ErrorCode::unsupported, "tokenizer.json: Metaspace replacement '{}' is not supported (only U+2581)",
+         replacement);
+  }
+  std::string scheme = pre.value("prepend_scheme", "always");
+  if (pre.contains("add_prefix_space") && pre["add_prefix_space"].is_boolean() && !pre["add_prefix_space"].get<bool>()) {
+    scheme = "never";  // the older form of the same setting
+  }
+  if (scheme != "always" && scheme != "first" && scheme != "never") {
+    fail(ErrorCode::unsupported, "tokenizer.json: Metaspace prepend_scheme '{}' is not supported", scheme);
+  }
+  v.add_space_prefix = scheme != "never";
+  v.space_prefix_first_only = scheme == "first";
+  // Metaspace split cuts the text before every ▁. That changes nothing as long as no piece has
+  // a ▁ after its first character (every ▁ then starts a piece anyway); otherwise refuse.
+  if (pre.value("split", true)) {
+    for (size_t i = 0; i < v.tokens.size(); ++i) {
+      if (v.types[i] == TokenType::normal && v.tokens[i].find(spm_space, 1) != std::string::npos) {
+        fail(ErrorCode::unsupported, "tokenizer.json: Metaspace split with piece '{}' (a ▁ inside a piece) "
+             "is not supported", v.tokens[i]);
+      }
+    }
+  }
+}
+
+// Unigram model: vocab is [[piece, score], ...] with ids in order; unk_id; byte_fallback.
+void import_unigram_model(const json& model, const json& added, Vocab& v, std::vector<std::string>& warnings) {
+  const json& pieces = model.at("vocab");
+  if (!pieces.is_array()) fail(ErrorCode::invalid_file, "tokenizer.json: Unigram vocab is not a list");
+  size_t n = pieces.size();
+  for (const auto& a : added) n = std::max<size_t>(n, a.at("id").get<size_t>() + 1);
+  if (n > static_cast<size_t>(INT32_MAX)) fail(ErrorCode::invalid_file, "tokenizer.json: ids past int32");
+  v.tokens.assign(n, "");
+  v.types.assign(n, TokenType::normal);
+  v.scores.assign(n, 0.0f);
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const json& entry = pieces[i];
+    if (!entry.is_array() || entry.size() != 2 || !entry[0].is_string() || !entry[1].is_number()) {
+      fail(ErrorCode::invalid_file, "tokenizer.json: Unigram vocab entry {} is not [piece, score]", i);
+    }
+    v.tokens[i] = entry[0].get<std::string>();
+    v.scores[i] = entry[1].get<float>();
+  }
+  const bool byte_fallback = model.value("byte_fallback", false);
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const std::string& t = v.tokens[i];
+    if (byte_fallback && t.size() == 6 && t.rfind("<0x", 0) == 0 && t[5] == '>') v.types[i] = TokenType::byte;
+  }
+  mark_added_tokens(added, v, warnings);
+  if (model.contains("unk_id") && model["unk_id"].is_number_integer()) {
+    const int64_t unk = model["unk_id"].get<int64_t>();
+    if (unk < 0 || static_cast<size_t>(unk) >= n) {
+      fail(ErrorCode::invalid_file, "tokenizer.json: unk_id {} is out of range", unk);
+    }
+    v.unk = static_cast<TokenId>(unk);
+    v.types[unk] = TokenType::unknown;
+  }
+  v.model = VocabModel::ugm;
+}
+
 }  // namespace
 
 std::string detect_pre(const json& pre_tokenizer) {
@@ -139,45 +252,22 @@ HfVocab import_hf(const std::filesystem::path& dir) {
   return import_hf_json(tokenizer, nullptr);
 }
 
-HfVocab import_hf_json(const json& tj, const json* config) {
-  HfVocab hf;
+namespace {
+
+void import_bpe_model(const json& model, const json& added, const json& normalizer, const json& pre,
+                      bool byte_fallback, HfVocab& hf) {
   Vocab& v = hf.vocab;
-  const json& model = tj.at("model");
-  const std::string model_type = type_of(model);
-  if (model_type != "BPE") {
-    fail(ErrorCode::unsupported, "tokenizer.json: model type '{}' is not supported (only BPE)",
-         model_type.empty() ? "?" : model_type);
-  }
-  const bool byte_fallback = model.value("byte_fallback", false);
-  const json& normalizer = tj.contains("normalizer") ? tj["normalizer"] : json();
-  const json& pre = tj.contains("pre_tokenizer") ? tj["pre_tokenizer"] : json();
 
   // Vocabulary: model vocab, then added tokens (which may extend it).
   const json& model_vocab = model.at("vocab");
   size_t n = 0;
   for (const auto& [text, id] : model_vocab.items()) n = std::max<size_t>(n, id.get<size_t>() + 1);
-  const json added = tj.contains("added_tokens") ? tj["added_tokens"] : json::array();
   for (const auto& a : added) n = std::max<size_t>(n, a.at("id").get<size_t>() + 1);
   if (n > static_cast<size_t>(INT32_MAX)) fail(ErrorCode::invalid_file, "tokenizer.json: ids past int32");
   v.tokens.assign(n, "");
   v.types.assign(n, TokenType::normal);
   for (const auto& [text, id] : model_vocab.items()) v.tokens[id.get<size_t>()] = text;
-  for (const auto& a : added) {
-    const size_t id = a.at("id").get<size_t>();
-    v.tokens[id] = a.at("content").get<std::string>();
-    v.types[id] = a.value("special", false) ? TokenType::control : TokenType::user_defined;
-    if (a.value("lstrip", false) || a.value("rstrip", false) || a.value("single_word", false) ||
-        (a.value("normalized", false) && !a.value("special", false))) {
-      hf.warnings.push_back("added token '" + v.tokens[id] +
-                            "' has lstrip/rstrip/single_word/normalized flags, which are ignored");
-    }
-  }
-  for (size_t i = 0; i < n; ++i) {
-    if (v.tokens[i].empty()) {
-      v.tokens[i] = "[PAD" + std::to_string(i) + "]";
-      v.types[i] = TokenType::unused;
-    }
-  }
+  mark_added_tokens(added, v, hf.warnings);
   for (const auto& m : model.at("merges")) v.merges.push_back(merge_text(m));
 
   if (!byte_fallback) {
@@ -231,6 +321,12 @@ HfVocab import_hf_json(const json& tj, const json* config) {
       }
     }
   }
+}
+
+// Special ids, add_bos/add_eos and the chat template, for every model type.
+void finish_import(const json& tj, const json* config, HfVocab& hf) {
+  Vocab& v = hf.vocab;
+  const size_t n = v.n_tokens();
 
   std::unordered_map<std::string_view, TokenId> ids;
   for (size_t i = 0; i < n; ++i) ids.emplace(v.tokens[i], static_cast<TokenId>(i));
@@ -287,6 +383,32 @@ HfVocab import_hf_json(const json& tj, const json* config) {
   }
   if (const TokenId id = id_of("<|eom_id|>"); id != no_token) v.eom = id;
   validate(v);
+}
+
+}  // namespace
+
+HfVocab import_hf_json(const json& tj, const json* config) {
+  HfVocab hf;
+  Vocab& v = hf.vocab;
+  const json& model = tj.at("model");
+  std::string model_type = type_of(model);
+  // Old files have no type: a list vocabulary is Unigram (what the reference infers too).
+  if (model_type.empty() && model.contains("vocab") && model["vocab"].is_array()) model_type = "Unigram";
+  if (model_type != "BPE" && model_type != "Unigram") {
+    fail(ErrorCode::unsupported, "tokenizer.json: model type '{}' is not supported (only BPE and Unigram)",
+         model_type.empty() ? "?" : model_type);
+  }
+  const bool byte_fallback = model.value("byte_fallback", false);
+  const json& normalizer = tj.contains("normalizer") ? tj["normalizer"] : json();
+  const json& pre = tj.contains("pre_tokenizer") ? tj["pre_tokenizer"] : json();
+  const json added = tj.contains("added_tokens") ? tj["added_tokens"] : json::array();
+  if (model_type == "Unigram") {
+    import_unigram_model(model, added, v, hf.warnings);
+    unigram_pre_tokenizer(pre, normalizer, v);
+  } else {
+    import_bpe_model(model, added, normalizer, pre, byte_fallback, hf);
+  }
+  finish_import(tj, config, hf);
   return hf;
 }
 

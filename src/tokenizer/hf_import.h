@@ -1,8 +1,9 @@
 // Hugging Face tokenizer.json (+ tokenizer_config.json) -> Vocab: the tokenizer half of
 // `ingot convert`. Supports byte-level BPE (Llama 3, Qwen 2/3, GPT-2 style; the pre-tokenizer
-// is found by comparing its regexes with the known ones) and SentencePiece-style BPE with byte
-// fallback (Gemma, Llama 2: written as model "llama" with merges). Anything else fails with a
-// message naming what is not supported. Cost: one JSON parse of the files (a 33 MB
+// is found by comparing its regexes with the known ones), SentencePiece-style BPE with byte
+// fallback (Gemma, Llama 2: written as model "llama" with merges) and Unigram with a Metaspace
+// pre-tokenizer (model "t5"; no charsmap normalizer). Anything else fails with a message naming
+// what is not supported. Cost: one JSON parse of the files (a 33 MB
 // tokenizer.json takes about a second) and a copy of the vocabulary.
 #pragma once
 

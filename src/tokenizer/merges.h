@@ -29,6 +29,17 @@ class MergeTable {
   // The merge of a pair, or nullptr.
   const Merge* find(TokenId left, TokenId right) const noexcept;
 
+  // Whether pred(left, right) holds for any merge pair.
+  template <class Pred>
+  bool any_pair(Pred pred) const {
+    for (const Slot& s : slots_) {
+      if (s.key != ~uint64_t{0} && pred(static_cast<TokenId>(s.key >> 32), static_cast<TokenId>(s.key & 0xFFFFFFFFu))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   size_t size() const noexcept { return n_entries_; }
   size_t n_skipped() const noexcept { return n_skipped_; }
   bool empty() const noexcept { return n_entries_ == 0; }

@@ -5,7 +5,9 @@
 #include "tokenizer/nfc.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/special_trie.h"
+#include "tokenizer/unigram.h"
 #include "tokenizer/spm.h"
+#include "tokenizer/spm_segments.h"
 #include "tokenizer/utf8.h"
 
 #include <algorithm>
@@ -76,6 +78,8 @@ struct Tokenizer::Impl {
   bool ignore_merges = false;
   std::array<TokenId, 256> byte_level_ids{};  // BPE: id of each byte's GPT-2 character
   SpmContext spm;
+  SpmSegmenter segmenter;  // SPM with merges: cut points no merge crosses
+  Unigram unigram;         // "t5"
   std::vector<TokenId> eog;
   std::vector<uint8_t> eog_flags;
 
@@ -87,7 +91,13 @@ struct Tokenizer::Impl {
     return it == index.end() ? no_token : it->second;
   }
 
-  void encode_fragment(std::string_view text, bool prev_special, std::vector<TokenId>& out) const;
+  // Appends the cached ids of `word` and returns true, or returns false.
+  bool from_cache(std::string_view word, std::vector<TokenId>& out) const;
+  void to_cache(std::string_view word, std::vector<TokenId> ids) const;
+
+  // `text` lies between special tokens (or the input's ends); at_start: it begins the input.
+  void encode_fragment(std::string_view text, bool at_start, std::vector<TokenId>& out) const;
+  void encode_unigram(std::string_view text, bool at_start, std::vector<TokenId>& out) const;
   void encode_bpe_word(std::string_view word, std::vector<TokenId>& out) const;
   void encode_spm_merges(std::string_view text, std::vector<TokenId>& out) const;
 };
@@ -124,6 +134,15 @@ Tokenizer::Tokenizer(Vocab vocab) : impl_(std::make_unique<Impl>()) {
     const int b = parse_byte_token(v.tokens[i]);
     if (b >= 0 && m.spm.byte_tokens[b] == no_token) m.spm.byte_tokens[b] = static_cast<TokenId>(i);
   }
+  if (v.model == VocabModel::spm && !m.merges.empty()) {
+    std::vector<TokenId> fallback_ids;
+    for (TokenId id : m.spm.byte_tokens) {
+      if (id != no_token) fallback_ids.push_back(id);
+    }
+    if (v.unk != no_token) fallback_ids.push_back(v.unk);
+    m.segmenter.build(v, m.merges, fallback_ids);
+  }
+  if (v.model == VocabModel::ugm) m.unigram.build(v);
   m.eog = end_of_generation_ids(v);
   m.eog_flags.assign(v.n_tokens(), 0);
   for (TokenId id : m.eog) m.eog_flags[id] = 1;
@@ -145,16 +164,24 @@ bool Tokenizer::is_control(TokenId id) const noexcept {
   return id >= 0 && static_cast<size_t>(id) < n_tokens() && vocab().type_of(id) == TokenType::control;
 }
 
+bool Tokenizer::Impl::from_cache(std::string_view word, std::vector<TokenId>& out) const {
+  if (word.size() > max_cached_word_bytes) return false;
+  std::lock_guard lock(cache_mutex);
+  const auto it = cache.find(word);
+  if (it == cache.end()) return false;
+  out.insert(out.end(), it->second.begin(), it->second.end());
+  return true;
+}
+
+void Tokenizer::Impl::to_cache(std::string_view word, std::vector<TokenId> ids) const {
+  if (word.size() > max_cached_word_bytes) return;
+  std::lock_guard lock(cache_mutex);
+  if (cache.size() >= max_cache_entries) cache.clear();
+  cache.emplace(std::string(word), std::move(ids));
+}
+
 void Tokenizer::Impl::encode_bpe_word(std::string_view word, std::vector<TokenId>& out) const {
-  const bool cacheable = word.size() <= max_cached_word_bytes;
-  if (cacheable) {
-    std::lock_guard lock(cache_mutex);
-    const auto it = cache.find(word);
-    if (it != cache.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      return;
-    }
-  }
+  if (from_cache(word, out)) return;
   std::vector<TokenId> symbols;
   symbols.reserve(word.size());
   bool whole = false;
@@ -176,16 +203,14 @@ void Tokenizer::Impl::encode_bpe_word(std::string_view word, std::vector<TokenId
     apply_merges(merges, symbols);
   }
   out.insert(out.end(), symbols.begin(), symbols.end());
-  if (cacheable) {
-    std::lock_guard lock(cache_mutex);
-    if (cache.size() >= max_cache_entries) cache.clear();
-    cache.emplace(std::string(word), std::move(symbols));
-  }
+  to_cache(word, std::move(symbols));
 }
 
 // Hugging Face BPE with byte fallback over ▁-escaped text (Gemma, Llama 2 from tokenizer.json):
 // characters are the first symbols, those missing from the vocabulary become <0xNN> tokens.
+// `text` is one segment of SpmSegmenter (or the whole fragment when it is disabled).
 void Tokenizer::Impl::encode_spm_merges(std::string_view text, std::vector<TokenId>& out) const {
+  if (from_cache(text, out)) return;
   std::vector<TokenId> symbols;
   symbols.reserve(text.size());
   size_t pos = 0;
@@ -208,10 +233,26 @@ void Tokenizer::Impl::encode_spm_merges(std::string_view text, std::vector<Token
   }
   apply_merges(merges, symbols);
   out.insert(out.end(), symbols.begin(), symbols.end());
+  to_cache(text, std::move(symbols));
 }
 
-void Tokenizer::Impl::encode_fragment(std::string_view text, bool prev_special,
-                                      std::vector<TokenId>& out) const {
+// Hugging Face Metaspace: spaces become ▁, and ▁ is prepended unless the text already starts
+// with one (only at the start of the input with prepend_scheme "first").
+void Tokenizer::Impl::encode_unigram(std::string_view text, bool at_start, std::vector<TokenId>& out) const {
+  std::string escaped;
+  escaped.reserve(text.size() + 8);
+  const bool starts_with_space = text.starts_with(' ') || text.starts_with(spm_space);
+  if (vocab.add_space_prefix && (at_start || !vocab.space_prefix_first_only) && !starts_with_space) {
+    escaped.append(spm_space);
+  }
+  for (char c : text) {
+    if (c == ' ') escaped.append(spm_space);
+    else escaped.push_back(c);
+  }
+  unigram.encode(escaped, out);
+}
+
+void Tokenizer::Impl::encode_fragment(std::string_view text, bool at_start, std::vector<TokenId>& out) const {
   std::string normalized;
   if (vocab.normalizer == Normalizer::nfc && may_need_nfc(text)) {
     normalized = to_nfc(text);
@@ -223,15 +264,26 @@ void Tokenizer::Impl::encode_fragment(std::string_view text, bool prev_special,
     for (const auto& [begin, end] : pieces) encode_bpe_word(text.substr(begin, end - begin), out);
     return;
   }
+  if (vocab.model == VocabModel::ugm) {
+    encode_unigram(text, at_start, out);
+    return;
+  }
   std::string escaped;
   escaped.reserve(text.size() + 8);
-  if (vocab.add_space_prefix && prev_special) escaped.append(spm_space);
+  // llama.cpp's rule: every fragment follows the input's start or a special token.
+  if (vocab.add_space_prefix) escaped.append(spm_space);
   for (char c : text) {
     if (c == ' ') escaped.append(spm_space);
     else escaped.push_back(c);
   }
   if (!merges.empty()) {
-    encode_spm_merges(escaped, out);
+    std::vector<size_t> ends;
+    segmenter.split(escaped, ends);
+    size_t begin = 0;
+    for (size_t end : ends) {
+      encode_spm_merges(std::string_view(escaped).substr(begin, end - begin), out);
+      begin = end;
+    }
   } else {
     spm_encode(spm, escaped, out);
   }
@@ -250,7 +302,6 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special, 
   auto accept = [&](TokenId id) {
     return parse_special || m.vocab.type_of(id) == TokenType::user_defined;
   };
-  bool prev_special = true;
   size_t start = 0;  // start of the pending raw text
   size_t pos = 0;
   if (!m.specials.empty()) {
@@ -265,15 +316,14 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special, 
         continue;
       }
       if (pos > start) {
-        m.encode_fragment(text.substr(start, pos - start), prev_special, out);
+        m.encode_fragment(text.substr(start, pos - start), start == 0, out);
       }
       out.push_back(id);
-      prev_special = true;
       pos += length;
       start = pos;
     }
   }
-  if (start < text.size()) m.encode_fragment(text.substr(start), prev_special, out);
+  if (start < text.size()) m.encode_fragment(text.substr(start), start == 0, out);
   if (add_special && m.vocab.add_eos) out.push_back(m.vocab.eos);
   return out;
 }
@@ -298,11 +348,15 @@ std::string Tokenizer::token_to_piece(TokenId id, bool render_special) const {
       return piece;
     }
     case TokenType::user_defined:
-      if (m.vocab.model == VocabModel::spm) replace_spm_spaces(text, piece);
+      if (m.vocab.model != VocabModel::bpe) replace_spm_spaces(text, piece);
       else piece = text;
       return piece;
     default:
       break;
+  }
+  if (m.vocab.model == VocabModel::ugm) {
+    replace_spm_spaces(text, piece);
+    return piece;
   }
   if (m.vocab.model == VocabModel::spm) {
     const int b = parse_byte_token(text);
@@ -328,7 +382,7 @@ std::string Tokenizer::token_to_piece(TokenId id, bool render_special) const {
 
 std::string Tokenizer::decode(std::span<const TokenId> ids, bool render_special) const {
   std::string out;
-  bool strip_pending = vocab().model == VocabModel::spm && vocab().add_space_prefix;
+  bool strip_pending = vocab().model != VocabModel::bpe && vocab().add_space_prefix;
   for (TokenId id : ids) {
     std::string piece = token_to_piece(id, render_special);
     if (piece.empty()) continue;

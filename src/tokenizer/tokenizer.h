@@ -1,9 +1,10 @@
 // The tokenizer of a model: text <-> token ids for a validated Vocab. SentencePiece-style
-// ("llama": scores, or merge ranks when the vocabulary carries merges, with byte fallback) and
-// byte-level BPE ("gpt2": regex pre-tokenizer by `pre`, merge ranks). Special, control and
-// user-defined token texts are found by a byte trie (leftmost-longest). BPE words are cached
-// (bounded, mutex-guarded), so repeated words cost one hash lookup. Thread-safe after
-// construction; construction indexes the vocabulary and merges once (O(n_tokens + n_merges)).
+// ("llama": scores, or merge ranks when the vocabulary carries merges, with byte fallback),
+// byte-level BPE ("gpt2": regex pre-tokenizer by `pre`, merge ranks) and Unigram ("t5": Viterbi
+// over piece scores). Special, control and user-defined token texts are found by a byte trie
+// (leftmost-longest). BPE words and merge-SPM segments are cached (bounded, mutex-guarded), so
+// repeated words cost one hash lookup. Thread-safe after construction; construction indexes the
+// vocabulary and merges once (O(n_tokens + n_merges)).
 #pragma once
 
 #include "tokenizer/vocab.h"

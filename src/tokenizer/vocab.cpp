@@ -12,6 +12,7 @@ std::string_view to_string(VocabModel model) {
   switch (model) {
     case VocabModel::spm: return "llama";
     case VocabModel::bpe: return "gpt2";
+    case VocabModel::ugm: return "t5";
   }
   return "?";
 }
@@ -19,9 +20,10 @@ std::string_view to_string(VocabModel model) {
 VocabModel parse_vocab_model(std::string_view name) {
   if (name == "llama") return VocabModel::spm;
   if (name == "gpt2") return VocabModel::bpe;
+  if (name == "t5") return VocabModel::ugm;
   fail(ErrorCode::unsupported,
        "tokenizer model '{}' is not supported (supported: 'llama' = SentencePiece, 'gpt2' = "
-       "byte-level BPE)",
+       "byte-level BPE, 't5' = Unigram)",
        name);
 }
 

@@ -26,8 +26,9 @@ enum class TokenType : int32_t {
 };
 
 // `tokenizer.ggml.model`: "llama" is SentencePiece-style (scores or merges over ▁-text with
-// byte fallback), "gpt2" is byte-level BPE with ranks from merges and a regex pre-tokenizer.
-enum class VocabModel { spm, bpe };
+// byte fallback), "gpt2" is byte-level BPE with ranks from merges and a regex pre-tokenizer,
+// "t5" is a Unigram model (scores are log-probabilities; Viterbi over ▁-text).
+enum class VocabModel { spm, bpe, ugm };
 
 // Text normalization before pre-tokenization. GGUF has no standard key for it; ingot writes
 // `tokenizer.ggml.normalizer` = "nfc" when the Hugging Face tokenizer normalizes to NFC.
@@ -56,6 +57,9 @@ struct Vocab {
   bool add_bos = false;
   bool add_eos = false;
   bool add_space_prefix = false;  // SPM: prepend ▁ to text that starts the input or follows a special token
+  // Unigram: prepend ▁ only to text at the very start of the input (Hugging Face Metaspace
+  // prepend_scheme "first"; ingot's key tokenizer.ggml.prepend_scheme = "first").
+  bool space_prefix_first_only = false;
 
   size_t n_tokens() const noexcept { return tokens.size(); }
   TokenType type_of(TokenId id) const noexcept {

@@ -49,6 +49,25 @@ Vocab load_vocab(const gguf::File& file) {
     }
     v.add_bos = file.get_bool_or("tokenizer.ggml.add_bos_token", false);
     v.add_space_prefix = file.get_bool_or("tokenizer.ggml.add_space_prefix", false);
+  } else if (v.model == VocabModel::ugm) {
+    v.add_bos = file.get_bool_or("tokenizer.ggml.add_bos_token", false);
+    v.add_space_prefix = file.get_bool_or("tokenizer.ggml.add_space_prefix", true);
+    if (const auto scheme = file.find_string("tokenizer.ggml.prepend_scheme")) {
+      if (*scheme == "first") v.space_prefix_first_only = true;
+      else if (*scheme != "always") {
+        fail(ErrorCode::unsupported, "tokenizer: prepend_scheme '{}' is not supported (always, first)", *scheme);
+      }
+    }
+    // SentencePiece normalization (NFKC-like rules compiled into a charsmap) is not implemented:
+    // refuse rather than tokenize differently from the model's own tokenizer.
+    if (file.find("tokenizer.ggml.precompiled_charsmap")) {
+      fail(ErrorCode::unsupported, "tokenizer: 't5' (Unigram) vocabulary with a precompiled_charsmap "
+           "normalizer is not supported (SentencePiece charsmap normalization is not implemented)");
+    }
+    if (file.get_bool_or("tokenizer.ggml.remove_extra_whitespaces", false)) {
+      fail(ErrorCode::unsupported, "tokenizer: 't5' (Unigram) vocabulary with remove_extra_whitespaces is "
+           "not supported");
+    }
   } else {
     v.add_bos = file.get_bool_or("tokenizer.ggml.add_bos_token", true);
     v.add_space_prefix = file.get_bool_or("tokenizer.ggml.add_space_prefix", true);
@@ -99,6 +118,10 @@ void write_vocab(const Vocab& v, gguf::Writer& w) {
   w.set_bool("tokenizer.ggml.add_bos_token", v.add_bos);
   w.set_bool("tokenizer.ggml.add_eos_token", v.add_eos);
   w.set_bool("tokenizer.ggml.add_space_prefix", v.add_space_prefix);
+  if (v.model == VocabModel::ugm) {
+    w.set_bool("tokenizer.ggml.remove_extra_whitespaces", false);
+    if (v.space_prefix_first_only) w.set_string("tokenizer.ggml.prepend_scheme", "first");
+  }
   if (v.normalizer == Normalizer::nfc) w.set_string("tokenizer.ggml.normalizer", "nfc");
 }
 

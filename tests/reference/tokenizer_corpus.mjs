@@ -1,6 +1,7 @@
 // A deterministic corpus for tokenizer parity tests: many scripts, code, emoji (ZWJ sequences,
 // flags, skin tones), numbers, whitespace runs, contractions, special-token text, and invalid
-// UTF-8 byte strings. makeCorpus(specialTokens, n) returns [{text} | {bytes: Uint8Array}].
+// UTF-8 byte strings, and 40 long documents joined from those. makeCorpus(specialTokens, n)
+// returns n + 40 entries, each {text} or {bytes: Uint8Array}.
 
 // mulberry32: a tiny seeded PRNG, so every run sees the same corpus.
 function rng(seed) {
@@ -37,7 +38,8 @@ export const pools = {
     "SELECT * FROM t WHERE id = 42;", "console.log(`template ${x}`);", "#include <vector>",
     "x += 1  # comment", "fn main() -> Result<(), Box<dyn Error>> {}", "a/b\\c|d", "$HOME/.config",
     "std::vector<std::string> v;", "    indented\n        more\n", "// TODO: fix\n", "1e-9f",
-    "0xDEADBEEF", "~/path/to/file.txt", "http://example.com/a?b=c&d=e#f", "@decorator", "i++;--j;"],
+    "0xDEADBEEF", "~/path/to/file.txt", "http://example.com/a?b=c&d=e#f", "@decorator", "i++;--j;",
+    "<b> </b>", "<td>x</td> </tr>", "a > </p>"],
   emoji: ["🦙", "🚀", "😶‍🌫️", "👨‍👩‍👧‍👦", "👍🏽", "🏳️‍🌈", "🇫🇷🇯🇵", "❤️", "✅", "😁", "🤖💬",
     "🧑🏿‍💻", "👩‍❤️‍💋‍👨", "#️⃣", "☺︎", "🫠"],
   numbers: ["3", "33", "333", "3333", "33333", "333333", "3333333", "1234567890", "3.14159",
@@ -119,6 +121,17 @@ export function makeCorpus(specialTokens, n = 2200, seed = 20261125) {
       s += pick(r, separators);
     }
     corpus.push({ text: s });
+  }
+  // 5. long documents (tokenizers that cut text into segments must cut where no merge crosses)
+  const n_short = corpus.length;
+  for (let i = 0; i < 40; ++i) {
+    const k = 20 + Math.floor(r() * 60);
+    const parts = [];
+    for (let j = 0; j < k; ++j) {
+      const c = corpus[Math.floor(r() * n_short)];
+      if (!c.bytes) parts.push(c.text);
+    }
+    corpus.push({ text: parts.join(pick(r, separators)) });
   }
   return corpus;
 }

@@ -70,9 +70,15 @@ TEST(HfImport, UnknownRegexIsQuoted) {
   }
 }
 
-TEST(HfImport, UnigramIsRefused) {
-  const json doc = {{"model", {{"type", "Unigram"}, {"vocab", json::array()}}}};
-  EXPECT_THROW(import_hf_json(doc, nullptr), Error);
+TEST(HfImport, WordPieceIsRefusedByName) {
+  const json doc = {{"model", {{"type", "WordPiece"}, {"vocab", json::object()}}}};
+  try {
+    import_hf_json(doc, nullptr);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::unsupported);
+    EXPECT_NE(std::string(e.what()).find("WordPiece"), std::string::npos) << e.what();
+  }
 }
 
 TEST(VocabGguf, RoundTripsThroughAWriter) {
