@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs ON the GPU machine: issue 8's decode measurements with binaries built here beforehand
-# (.device-carry/decode/{ingot,ingot_gpu_tests}; built on the machine when they cannot load).
+# (.device-carry/decode/{ingot,ingot_gpu_tests}, with libspdlog.so.1.10 and libfmt.so.9 from the
+# build machine in .device-carry/decode/lib: the GPU machine lacks them; built there when absent).
 # Steps (INGOT_DECODE_STEPS, default "tests profile bench"): the op parity tests; an ncu
 # per-kernel table of decode steps of the 8B Q4_K_M synth file, once with the byte-granular
 # fallback matvec (INGOT_MATVEC_FALLBACK=1, the old kernel) and once with the staged one;
@@ -23,7 +24,8 @@ done
 export LD_LIBRARY_PATH="$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 bin=.device-carry/decode
 export LD_LIBRARY_PATH="$PWD/$bin/lib:$LD_LIBRARY_PATH"
-if ldd "$bin/ingot" "$bin/ingot_gpu_tests" | grep -q "not found"; then
+if [ ! -x "$bin/ingot" ] || [ ! -x "$bin/ingot_gpu_tests" ] ||
+  ldd "$bin/ingot" "$bin/ingot_gpu_tests" | grep -q "not found"; then
   echo "carried binaries do not load here; building" | tee -a "$out/summary.txt"
   ldd "$bin/ingot" | grep "not found"
   pcdir="$prefix/usr/lib/x86_64-linux-gnu/pkgconfig"
