@@ -51,6 +51,9 @@ void Model::plan(const ForwardPlan& requested) {
   if (p.max_tokens <= 0 || p.max_seqs <= 0 || p.max_logit_rows <= 0 || p.max_blocks_per_seq <= 0) {
     fail(ErrorCode::invalid_argument, "model plan: every bound must be positive");
   }
+  // The same bounds again (Engine::open plans before sizing the KV pool from free device memory,
+  // the runner after): what is allocated fits, and a second set must not be allocated.
+  if (planned_ && p == plan_) return;
   auto act = std::make_shared<Activations>();
   using quant::Type;
   auto f32 = [&](int64_t ne0, int64_t ne1) {

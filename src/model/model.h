@@ -27,6 +27,7 @@ struct ForwardPlan {
   int64_t max_blocks_per_seq = 0;   // block table width
   int64_t max_logit_rows = 1;
   int64_t max_context = 0;          // longest sequence (0: the model's context length)
+  bool operator==(const ForwardPlan&) const = default;
 };
 
 // One step, host memory. All ids I32. Row r of the step is tokens[r] at positions[r], written
