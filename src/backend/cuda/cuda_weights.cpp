@@ -1,12 +1,13 @@
 // CudaBackend's weights. begin_weights(total) allocates ONE device arena for a model's weights
 // (the loader sums weight_arena_bytes over the GGUF tensor table first); each upload_weight then
-// takes the next 256-byte-aligned piece of it. Bytes stream through two pinned staging halves of
-// 64 MiB on the copy stream: the host copies from the mapped file into one half (up to 8 threads,
-// so page faults of the mapping are served in parallel) while the copy engine drains the other,
-// and a half is refilled only after its event completed. A half mirrors a window of device
-// memory, so consecutive small weights share one cudaMemcpyAsync. end_weights() flushes, waits
-// and frees the staging (128 MiB pinned, only while loading). Without begin_weights (tests), each
-// weight gets its own cudaMalloc and is flushed before upload_weight returns.
+// takes the next 256-byte-aligned piece of it. Bytes stream through two pinned staging halves (up
+// to 64 MiB each, less for a small model) on the copy stream: the host copies from the mapped file
+// into one half (up to 8 threads, so page faults of the mapping are served in parallel) while the
+// copy engine drains the other, and a half is refilled only after its event completed. A half
+// mirrors a window of device memory, so consecutive small weights share one cudaMemcpyAsync.
+// end_weights() flushes, waits and frees the staging (pinned only while loading). Without
+// begin_weights (tests), each weight gets its own cudaMalloc and is flushed before upload_weight
+// returns.
 #include "backend/cuda/cuda_backend.h"
 
 #include <sys/mman.h>
@@ -25,7 +26,8 @@
 namespace ingot::cuda {
 namespace {
 
-constexpr size_t kStagingHalf = size_t{64} << 20;  // bytes per staging half
+constexpr size_t kStagingHalf = size_t{64} << 20;  // bytes per staging half, at most
+constexpr size_t kStagingMin = size_t{1} << 20;    // and at least (small models pin little)
 constexpr size_t kCopyGrain = size_t{4} << 20;     // bytes per host memcpy task
 constexpr size_t kMaxCopyThreads = 8;
 
@@ -44,14 +46,15 @@ void prefetch(const void* p, size_t bytes) {
 }  // namespace
 
 struct CudaBackend::WeightUpload {
-  PinnedMemory staging;          // 2 x kStagingHalf
+  size_t half_bytes = kStagingHalf;  // bytes per half
+  PinnedMemory staging;          // 2 x half_bytes
   EventHandle done[2];           // recorded after the copy out of each half
   int half = 0;                  // the half being filled
   uintptr_t window = 0;          // device address the filled half mirrors (0: empty)
   size_t window_used = 0;        // bytes of the half in use, from `window`
   std::unique_ptr<ThreadPool> pool;
 
-  uint8_t* half_data() const { return static_cast<uint8_t*>(staging.get()) + half * kStagingHalf; }
+  uint8_t* half_data() const { return static_cast<uint8_t*>(staging.get()) + half * half_bytes; }
 
   void copy(uint8_t* dst, const uint8_t* src, size_t n) const {
     if (pool == nullptr || n < 2 * kCopyGrain) {
@@ -126,8 +129,12 @@ Tensor CudaBackend::upload_weight(const void* host, quant::Type type, Shape shap
   }
   if (weight_upload_ == nullptr) {
     auto u = std::make_shared<WeightUpload>();
+    // Halves sized for what is coming (the whole arena, or this one weight), 1 to 64 MiB.
+    const uint64_t hint = arena_ != nullptr ? arena_size_ : bytes;
+    u->half_bytes = static_cast<size_t>(
+        std::clamp<uint64_t>((hint + kStagingMin - 1) / kStagingMin * kStagingMin, kStagingMin, kStagingHalf));
     void* p = nullptr;
-    check_cuda(cudaMallocHost(&p, 2 * kStagingHalf), "cudaMallocHost");
+    check_cuda(cudaMallocHost(&p, 2 * u->half_bytes), "cudaMallocHost");
     u->staging.reset(p);
     for (auto& e : u->done) {
       cudaEvent_t ev = nullptr;
@@ -153,7 +160,7 @@ void CudaBackend::stage_weight(uint8_t* dst, const uint8_t* src, size_t bytes) {
       // dst continues the window when it follows its end by less than the arena alignment
       // (the gap is padding of the arena, never another weight's bytes).
       const uintptr_t end = u.window + u.window_used;
-      const bool continues = to >= end && to - end < backend::kWeightArenaAlignment && to - u.window < kStagingHalf;
+      const bool continues = to >= end && to - end < backend::kWeightArenaAlignment && to - u.window < u.half_bytes;
       if (!continues) flush_weights();
     }
     if (u.window == 0) {
@@ -163,13 +170,13 @@ void CudaBackend::stage_weight(uint8_t* dst, const uint8_t* src, size_t bytes) {
       u.window_used = 0;
     }
     const size_t at = static_cast<size_t>(to - u.window);
-    const size_t n = std::min(bytes, kStagingHalf - at);
+    const size_t n = std::min(bytes, u.half_bytes - at);
     u.copy(u.half_data() + at, src, n);
     u.window_used = at + n;
     dst += n;
     src += n;
     bytes -= n;
-    if (u.window_used == kStagingHalf) flush_weights();
+    if (u.window_used == u.half_bytes) flush_weights();
   }
 }
 
