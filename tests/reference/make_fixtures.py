@@ -10,6 +10,13 @@ computed in float32 with eager attention). Weights are drawn so logits vary by a
 (not the near-uniform logits of the default initialisation), and rounded to the checkpoint's
 storage type before the logits are computed, so the stored weights are exactly the ones used.
 
+Two choices keep the fixtures measuring the engine's arithmetic rather than amplified rounding
+noise (docs/MODELS.md "Reference parity"): every weight is exactly representable in bf16 and in
+f16 (rounded to bf16, |x| < 2^-14 flushed to zero), so F16/BF16 conversions are lossless even for
+the float32 checkpoint; and the init is less chaotic, as in trained models: residual output
+projections (o_proj, down_proj) scaled by 1/sqrt(2 * n_layers) (GPT-2's init) and queries/keys
+scaled by 1/2 (softer attention; Qwen3 scales its q/k RMSNorm weights instead).
+
 Usage: python3 make_fixtures.py --corpus DIR_WITH_train.txt --out tests/reference/models
 """
 import argparse
@@ -39,19 +46,34 @@ def make_tokenizer(corpus, vocab_size):
     return tok
 
 
-def randomize(model, generator, storage_dtype):
+def exact_in_f16_and_bf16(t):
+    """Rounds to bf16 and flushes |x| < 2^-14 to zero: such values convert to f16 and bf16 exactly
+    (bf16 keeps 8 significant bits, f16 11; f16's normal range starts at 2^-14)."""
+    t = t.to(torch.bfloat16).to(torch.float32)
+    return torch.where(t.abs() < 2.0 ** -14, torch.zeros_like(t), t)
+
+
+def randomize(model, generator, storage_dtype, n_layers):
+    residual_scale = 1.0 / (2 * n_layers) ** 0.5
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if p.dim() == 1 and "norm" in name:
+            if p.dim() == 1 and ("q_norm" in name or "k_norm" in name):
+                p.copy_(0.5 * (1.0 + 0.1 * torch.randn(p.shape, generator=generator)))
+            elif p.dim() == 1 and "norm" in name:
                 p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=generator))
             elif p.dim() == 1:  # biases
                 p.copy_(0.2 * torch.randn(p.shape, generator=generator))
             else:
                 fan_in = p.shape[-1]
-                p.copy_(torch.randn(p.shape, generator=generator) * (1.0 / fan_in ** 0.5))
-            # Round to the checkpoint's storage type here, on the parameters alone: rounding the
-            # whole module would also round non-parameter buffers such as rotary frequencies.
-            p.copy_(p.to(storage_dtype).to(torch.float32))
+                scale = 1.0 / fan_in ** 0.5
+                if "o_proj" in name or "down_proj" in name:
+                    scale *= residual_scale
+                elif ("q_proj" in name or "k_proj" in name) and "Qwen3" not in type(model).__name__:
+                    scale *= 0.5
+                p.copy_(torch.randn(p.shape, generator=generator) * scale)
+            # Round here, on the parameters alone: rounding the whole module would also round
+            # non-parameter buffers such as rotary frequencies.
+            p.copy_(exact_in_f16_and_bf16(p).to(storage_dtype).to(torch.float32))
 
 
 def to_old_config_layout(path):
@@ -106,7 +128,7 @@ def main():
         config = config_cls(vocab_size=tok.get_vocab_size(), max_position_embeddings=256,
                             bos_token_id=0, eos_token_id=0, attn_implementation="eager", **kwargs)
         model = model_cls(config)
-        randomize(model, generator, dtype)  # values representable in dtype, computed in f32
+        randomize(model, generator, dtype, config.num_hidden_layers)  # exact in dtype, computed in f32
         model.eval()
         out = os.path.join(args.out, name)
         os.makedirs(out, exist_ok=True)
