@@ -79,8 +79,8 @@ std::string mixed_text(size_t n_bytes) {
 }
 
 void encode_mixed(benchmark::State& state, const std::string& name) {
-  static std::unique_ptr<Tokenizer> cached[3];
-  const int slot = name == "llama3" ? 0 : name == "qwen3" ? 1 : 2;
+  static std::unique_ptr<Tokenizer> cached[4];
+  const int slot = name == "llama3" ? 0 : name == "qwen3" ? 1 : name == "gemma3" ? 2 : 3;
   if (!cached[slot]) {
     try {
       cached[slot] = load(name);
@@ -104,5 +104,6 @@ void encode_mixed(benchmark::State& state, const std::string& name) {
 BENCHMARK_CAPTURE(encode_mixed, llama3, std::string("llama3"))->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK_CAPTURE(encode_mixed, qwen3, std::string("qwen3"))->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK_CAPTURE(encode_mixed, gemma3, std::string("gemma3"))->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK_CAPTURE(encode_mixed, deepseek_v3, std::string("deepseek_v3"))->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 }  // namespace

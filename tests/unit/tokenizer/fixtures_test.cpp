@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -81,9 +82,27 @@ TEST_P(VocabFixture, EncodesLikeTheReference) {
   EXPECT_GE(n_checked, 40u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shared, VocabFixture,
-                         ::testing::Values("ggml-vocab-gpt-2.gguf", "ggml-vocab-llama-spm.gguf",
-                                           "ggml-vocab-phi-3.gguf"),
+const std::vector<std::string> fixture_names = {"ggml-vocab-gpt-2.gguf", "ggml-vocab-llama-spm.gguf",
+                                                "ggml-vocab-phi-3.gguf"};
+
+// A pair added to the shared folder must be listed above, or this fails and names it.
+TEST(VocabFixtures, EveryPairInTheSharedFolderIsTested) {
+  const std::filesystem::path dir = std::filesystem::path(INGOT_SHARED_DIR) / "fixtures" / "vocab";
+  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no shared fixtures at " << dir;
+  size_t n_pairs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.ends_with(".inp")) continue;
+    const std::string gguf = name.substr(0, name.size() - 4);
+    EXPECT_TRUE(std::filesystem::exists(dir / (gguf + ".out"))) << name << " has no .out";
+    EXPECT_NE(std::find(fixture_names.begin(), fixture_names.end(), gguf), fixture_names.end())
+        << gguf << " is in the shared fixtures but not tested: add it to fixture_names";
+    ++n_pairs;
+  }
+  EXPECT_EQ(n_pairs, fixture_names.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Shared, VocabFixture, ::testing::ValuesIn(fixture_names),
                          [](const auto& info) {
                            std::string name(info.param.begin() + 11, info.param.end());
                            for (char& c : name) if (!isalnum(static_cast<unsigned char>(c))) c = '_';

@@ -70,6 +70,28 @@ TEST(HfImport, UnknownRegexIsQuoted) {
   }
 }
 
+TEST(HfImport, LiteralControlCharactersInARegexMatchTheEscapedPattern) {
+  std::string literal = llama3_regex;
+  for (size_t pos; (pos = literal.find("\\r\\n")) != std::string::npos;) literal.replace(pos, 4, "\r\n");
+  ASSERT_NE(literal, llama3_regex);
+  EXPECT_EQ(import_hf_json(byte_level_json(literal), nullptr).vocab.pre, "llama-bpe");
+}
+
+TEST(HfImport, NormalizerSequences) {
+  json doc = byte_level_json(llama3_regex);
+  doc["normalizer"] = {{"type", "Sequence"}, {"normalizers", json::array()}};
+  EXPECT_EQ(import_hf_json(doc, nullptr).vocab.normalizer, Normalizer::none);
+  doc["normalizer"]["normalizers"] = json::array({json{{"type", "NFC"}}});
+  EXPECT_EQ(import_hf_json(doc, nullptr).vocab.normalizer, Normalizer::nfc);
+  doc["normalizer"]["normalizers"].push_back(json{{"type", "Lowercase"}});
+  try {
+    import_hf_json(doc, nullptr);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("NFC, Lowercase"), std::string::npos) << e.what();
+  }
+}
+
 TEST(HfImport, WordPieceIsRefusedByName) {
   const json doc = {{"model", {{"type", "WordPiece"}, {"vocab", json::object()}}}};
   try {
