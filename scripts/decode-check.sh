@@ -6,7 +6,9 @@
 # per-kernel table of decode steps of the 8B Q4_K_M synth file, once with the byte-granular
 # fallback matvec (INGOT_MATVEC_FALLBACK=1, the old kernel) and once with the staged one;
 # `ingot bench -p 0 -n 128 -r 3` per INGOT_DECODE_MODELS (preset:type[:untied]); "memcheck"
-# runs compute-sanitizer on the matvec tests. Tables and log tails go to $OUT (<= 8 files).
+# runs compute-sanitizer on the matvec tests. INGOT_DECODE_TESTS: a gtest filter for the tests
+# step; INGOT_DECODE_F32_MODELS: models benched again with INGOT_MATVEC_ACT=f32 (f32 one-token
+# activations instead of 8-bit). Tables and log tails go to $OUT (<= 8 files).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 final=${OUT:-$PWD/decode-check-out}
@@ -40,7 +42,8 @@ fi
 
 if has_step tests; then
   start=$(date +%s)
-  INGOT_GPU_TABLE="$out/table.txt" "$bin/ingot_gpu_tests" --gtest_color=no >"$out/gpu-tests.log" 2>&1
+  INGOT_GPU_TABLE="$out/table.txt" "$bin/ingot_gpu_tests" --gtest_color=no \
+    --gtest_filter="${INGOT_DECODE_TESTS:-*}" >"$out/gpu-tests.log" 2>&1
   echo "ingot_gpu_tests: rc=$? ($(($(date +%s) - start)) s) $(grep -E '^\[  (PASSED|FAILED)  \]' "$out/gpu-tests.log" | tr '\n' ' ')" | tee -a "$out/summary.txt"
   grep -E '^\[  FAILED  \]|Failure' "$out/gpu-tests.log" | head -20 | tee -a "$out/summary.txt"
 fi
@@ -72,6 +75,12 @@ if has_step bench; then
     start=$(date +%s)
     "$bin/ingot" bench -m "$f" --backend cuda -p 0 -n 128 -r 3 >"$out/bench.txt.tmp" 2>"$out/bench.log"
     echo "bench $spec: rc=$? ($(($(date +%s) - start)) s)" | tee -a "$out/summary.txt"
+    grep -E "tg|model" "$out/bench.txt.tmp" | tee -a "$out/bench.txt"
+  done
+  for spec in ${INGOT_DECODE_F32_MODELS:-}; do  # the same with f32 activations, to compare
+    f=$(model_file "$spec")
+    INGOT_MATVEC_ACT=f32 "$bin/ingot" bench -m "$f" --backend cuda -p 0 -n 128 -r 3 >"$out/bench.txt.tmp" 2>"$out/bench.log"
+    echo "bench $spec INGOT_MATVEC_ACT=f32: rc=$?" | tee -a "$out/summary.txt" "$out/bench.txt"
     grep -E "tg|model" "$out/bench.txt.tmp" | tee -a "$out/bench.txt"
   done
 fi

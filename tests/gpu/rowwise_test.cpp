@@ -31,7 +31,7 @@ TEST(GpuRowwise, EmbedEveryWeightType) {
 }
 
 TEST(GpuRowwise, RmsNormAndAddRmsNorm) {
-  for (int64_t d : {int64_t{999}, int64_t{4096}}) {
+  for (int64_t d : {int64_t{999}, int64_t{4096}, int64_t{6144}}) {
     const int64_t n = 17;
     const auto x = random_floats(static_cast<size_t>(d * n), 1, -3.0f, 3.0f);
     const auto res = random_floats(static_cast<size_t>(d * n), 2);

@@ -1,10 +1,13 @@
 // matvec: the decode matmul (n_tokens <= kMatvecMaxTokens), out[n_out, n_tokens] = x * w^T
 // (+ bias). Picks the staged kernel of the weight's family (matvec_staged.cuh: 16-byte
-// coalesced weight loads, dequantization in registers, f32 activations) when the shapes allow
+// coalesced weight loads, dequantization in registers; one token on Q4_K/Q6_K/Q8_0: 8-bit
+// activations and __dp4a, else f32 activations) when the shapes allow
 // 16-byte loads, else the byte-granular fallback. The choice depends on shapes and pointers
 // only, never on device values, so a decode step can be captured in a CUDA graph.
-// INGOT_MATVEC_FALLBACK=1 forces the fallback everywhere (to compare the two in a profile).
+// INGOT_MATVEC_FALLBACK=1 forces the fallback everywhere (to compare the two in a profile);
+// INGOT_MATVEC_ACT=f32 keeps f32 activations for one token (no 8-bit quantization).
 #include <cstdlib>
+#include <string>
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels/launchers.h"
@@ -19,6 +22,15 @@ bool fallback_forced() {
   static const bool forced = [] {
     const char* v = std::getenv("INGOT_MATVEC_FALLBACK");
     return v != nullptr && v[0] == '1';
+  }();
+  return forced;
+}
+
+// INGOT_MATVEC_ACT=f32 keeps one-token activations in f32 (to compare with 8-bit ones).
+bool f32_activations_forced() {
+  static const bool forced = [] {
+    const char* v = std::getenv("INGOT_MATVEC_ACT");
+    return v != nullptr && std::string(v) == "f32";
   }();
   return forced;
 }
@@ -50,6 +62,7 @@ void launch_matvec(const Tensor& x, const Tensor& w, const float* bias, const Te
   args.bias = bias;
   args.out = static_cast<float*>(out.data);
   args.out_stride = out.row_stride / 4;
+  args.q8_activations = !f32_activations_forced();
 
   const bool staged = !fallback_forced() && aligned16(w.data) && w.row_stride % 16 == 0 &&
                       args.row_bytes % 16 == 0 && aligned16(x.data) && x.row_stride % 16 == 0 &&

@@ -26,6 +26,7 @@ struct MatvecArgs {
   const float* bias; // n_out floats or null
   float* out;
   size_t out_stride; // floats between output rows
+  bool q8_activations; // one token: 8-bit activations + integer dots where the type has them
 };
 
 // Staged kernels (matvec_staged.cuh) per family; each throws for a type outside its family.

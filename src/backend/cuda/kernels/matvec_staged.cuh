@@ -5,6 +5,8 @@
 // once), into registers one tile ahead, then through shared memory to the thread that owns
 // each unit, which dequantizes it in registers (matvec_units.cuh) and multiplies it with every
 // token's f32 activations (16-byte loads; for one token they stay in registers across rows).
+// For one token and Q4_K/Q6_K/Q8_0 weights the activations are instead quantized to 8 bits per
+// 32-element unit in registers (once per tile, shared by the rows) and dotted with __dp4a.
 // Cost per call: weight bytes + n_tokens * k * 4 activation bytes per block (from L1/L2).
 #pragma once
 
@@ -41,7 +43,7 @@ __device__ __forceinline__ float dot(const float* w, const float* x) {
   return a + b;
 }
 
-template <Type T, int kRows, int kTokens>
+template <Type T, int kRows, int kTokens, bool kQ8>
 __global__ void __launch_bounds__(kThreads) matvec_staged_kernel(const MatvecArgs a) {
   using U = Unit<T>;
   static_assert(U::kTileBytes % 16 == 0, "tiles are filled with 16-byte loads");
@@ -94,15 +96,37 @@ __global__ void __launch_bounds__(kThreads) matvec_staged_kernel(const MatvecArg
     if (t + 1 < n_tiles) fetch(t + 1);  // in flight while this tile is computed
     const int64_t e0 = t * U::kTileElements + int64_t{tid} * kE;
     if (e0 >= a.k) continue;
-    if constexpr (kTokens == 1) {
+    if constexpr (kQ8) {
+      // One token, 8-bit activations: the thread's 32 activations are quantized once per tile
+      // (shared by the block's kRows rows), then each row's unit is an integer dot product.
       float xv[kE];
       load_x<kE>(a.x + e0, xv);
+      const XQ8 xq = quantize_q8(xv);
 #pragma unroll
       for (int r = 0; r < kRows; ++r) {
         if (r < n_rows) {
-          float wv[kE];
-          U::load(reinterpret_cast<const uint8_t*>(tile + r * kChunksPerRow), tid, wv);
-          acc[r][0] += dot<kE>(wv, xv);
+          acc[r][0] += U::dot_q8(reinterpret_cast<const uint8_t*>(tile + r * kChunksPerRow), tid, xq);
+        }
+      }
+    } else if constexpr (kTokens == 1) {
+      float xv[kE];
+      load_x<kE>(a.x + e0, xv);
+      float x_sum = 0.0f;
+      if constexpr (U::kNeedsXSum) {
+#pragma unroll
+        for (int e = 0; e < kE; ++e) x_sum += xv[e];
+      }
+#pragma unroll
+      for (int r = 0; r < kRows; ++r) {
+        if (r < n_rows) {
+          const auto* row_tile = reinterpret_cast<const uint8_t*>(tile + r * kChunksPerRow);
+          if constexpr (U::kHasDot) {
+            acc[r][0] += U::dot(row_tile, tid, xv, x_sum);
+          } else {
+            float wv[kE];
+            U::load(row_tile, tid, wv);
+            acc[r][0] += dot<kE>(wv, xv);
+          }
         }
       }
     } else {
@@ -147,16 +171,28 @@ __global__ void __launch_bounds__(kThreads) matvec_staged_kernel(const MatvecArg
   }
 }
 
-template <Type T, int kRows, int kTokens>
+template <Type T, int kRows, int kTokens, bool kQ8 = false>
 void launch_staged(const MatvecArgs& a, cudaStream_t stream) {
   const auto blocks = static_cast<unsigned>((a.n_out + kRows - 1) / kRows);
-  matvec_staged_kernel<T, kRows, kTokens><<<blocks, kThreads, 0, stream>>>(a);
+  matvec_staged_kernel<T, kRows, kTokens, kQ8><<<blocks, kThreads, 0, stream>>>(a);
 }
 
-// The one launch-shape choice: one token with 4 or 2 rows per block, else 2 rows x 8 tokens.
+// The one launch-shape choice: one token with 4 or 2 rows per block (8-bit activations where
+// the type has dot_q8 and a.q8_activations), else 2 rows x 8 tokens.
 template <Type T>
 void launch_staged(const MatvecArgs& a, cudaStream_t stream) {
   if (a.n_tokens == 1) {
+    if constexpr (Unit<T>::kHasDotQ8) {
+      if (a.q8_activations) {
+        if (a.n_out >= kFourRowsMinOut) {
+          launch_staged<T, 4, 1, true>(a, stream);
+        } else {
+          launch_staged<T, 2, 1, true>(a, stream);
+        }
+        check_last_launch("matvec_staged_kernel");
+        return;
+      }
+    }
     if (a.n_out >= kFourRowsMinOut) {
       launch_staged<T, 4, 1>(a, stream);
     } else {

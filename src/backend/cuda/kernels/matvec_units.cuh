@@ -4,7 +4,13 @@
 // elements (kTileBytes, a multiple of 16 so it is filled with 16-byte loads). The hot types
 // (Q4_K, Q6_K, Q8_0, F16) read words and convert bytes to floats with the 2^23 trick (one
 // byte-permute and one add, no slow int-to-float conversion); the rest reuse dequant.cuh.
-// Values equal dequant.cuh's (and the CPU's) bit for bit.
+// load() values equal dequant.cuh's (and the CPU's) bit for bit. Q8_0, Q4_K and Q6_K also have
+// dot(tile, u, x, x_sum) for one token: the block scales are factored out of the sum (Q4_K:
+// dl * sum(x q) - ml * sum(x)), three instructions per element instead of five; rounding differs
+// from load()+FMA by a few ulps of the unit's sum. Q4_K and Q6_K have dot_q8(tile, u, xq) for
+// one token with 8-bit activations (XQ8: the unit's 32 activations quantized to int8 with one
+// f32 scale, the q8_1 scheme): __dp4a over the weight nibbles, scales applied once per
+// sub-block; the error is the activation rounding the CPU's vec_dot also makes.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -36,7 +42,46 @@ template <Type T>
 struct UnitBase {
   static constexpr int kElements = Dequant<T>::kBlockElements == 1 ? 8 : 32;
   static constexpr int kTileElements = kThreads * kElements;
+  static constexpr bool kHasDot = false;     // dot() exists (one-token fast path)
+  static constexpr bool kNeedsXSum = false;  // dot() uses the sum of the unit's activations
+  static constexpr bool kHasDotQ8 = false;   // dot_q8() exists (one token, 8-bit activations)
 };
+
+// A unit's 32 activations quantized to 8 bits: x[i] ~= d * int8 byte i of q (4 per word, little
+// endian), d = max|x| / 127; sum_lo / sum_hi are the integer sums of bytes 0..15 / 16..31.
+struct XQ8 {
+  int q[8];
+  float d;
+  int sum_lo, sum_hi;
+};
+
+// Quantizes 32 floats: one FMNMX per element for max|x|, then round-to-nearest-even by adding
+// 1.5 * 2^23 (the integer lands in the low mantissa bits, its low byte is the int8), three byte
+// permutes per 4 elements; no float-to-int conversion instructions.
+__device__ __forceinline__ XQ8 quantize_q8(const float* x) {
+  XQ8 r;
+  float amax = 0.0f;
+#pragma unroll
+  for (int e = 0; e < 32; ++e) amax = fmaxf(amax, fabsf(x[e]));
+  r.d = amax / 127.0f;
+  const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+#pragma unroll
+  for (int j = 0; j < 8; ++j) {
+    const int b0 = __float_as_int(fmaf(x[4 * j], inv, kMagic));
+    const int b1 = __float_as_int(fmaf(x[4 * j + 1], inv, kMagic));
+    const int b2 = __float_as_int(fmaf(x[4 * j + 2], inv, kMagic));
+    const int b3 = __float_as_int(fmaf(x[4 * j + 3], inv, kMagic));
+    r.q[j] = static_cast<int>(__byte_perm(__byte_perm(b0, b1, 0x0040), __byte_perm(b2, b3, 0x0040), 0x5410));
+  }
+  r.sum_lo = 0, r.sum_hi = 0;
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    r.sum_lo = __dp4a(r.q[j], 0x01010101, r.sum_lo);
+    r.sum_hi = __dp4a(r.q[j + 4], 0x01010101, r.sum_hi);
+  }
+  return r;
+}
 
 // Types with no hand-written unit: four dequant.cuh load8 calls (byte loads from shared memory).
 template <Type T, int kBlockElements, int kBlockBytes>
@@ -109,6 +154,21 @@ struct Unit<Type::Q8_0> : UnitBase<Type::Q8_0> {
       for (int b = 0; b < 4; ++b) w[4 * j + b] = __fmul_rn(byte_float_minus(q, b, 128.0f), d);
     }
   }
+  static constexpr bool kHasDot = true;
+  __device__ static float dot(const uint8_t* tile, int u, const float* x, float) {
+    const uint8_t* block = tile + u * 34;
+    const float d = f16_bits(*reinterpret_cast<const uint16_t*>(block));
+    float a = 0.0f, c = 0.0f;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const uint32_t q = load_u32_a2(block + 2 + 4 * j) ^ 0x80808080u;
+      a = fmaf(byte_float_minus(q, 0, 128.0f), x[4 * j], a);
+      c = fmaf(byte_float_minus(q, 1, 128.0f), x[4 * j + 1], c);
+      a = fmaf(byte_float_minus(q, 2, 128.0f), x[4 * j + 2], a);
+      c = fmaf(byte_float_minus(q, 3, 128.0f), x[4 * j + 3], c);
+    }
+    return d * (a + c);
+  }
 };
 
 // The byte j (0..11) of the three scale words of a Q4_K/Q5_K block.
@@ -122,7 +182,8 @@ __device__ __forceinline__ int scale_byte(uint32_t s0, uint32_t s1, uint32_t s2,
 template <>
 struct Unit<Type::Q4_K> : UnitBase<Type::Q4_K> {
   static constexpr int kTileBytes = kTileElements / 256 * 144;
-  __device__ static void load(const uint8_t* tile, int u, float* w) {
+  // The scale (d * sc) and min (dmin * m) of sub-block u % 8, and its 32 quant bytes as words.
+  __device__ static void unpack(const uint8_t* tile, int u, float& dl, float& ml, uint32_t* words) {
     const int sub = u % 8;
     const uint8_t* block = tile + (u / 8) * 144;
     const uint4 h = *reinterpret_cast<const uint4*>(block);
@@ -137,18 +198,52 @@ struct Unit<Type::Q4_K> : UnitBase<Type::Q4_K> {
       sc = (hi & 0xf) | ((scale_byte(h.y, h.z, h.w, sub - 4) >> 6) << 4);
       m = (hi >> 4) | ((scale_byte(h.y, h.z, h.w, sub) >> 6) << 4);
     }
-    const float dl = __fmul_rn(d, static_cast<float>(sc));
-    const float ml = __fmul_rn(dmin, static_cast<float>(m));
+    dl = __fmul_rn(d, static_cast<float>(sc));
+    ml = __fmul_rn(dmin, static_cast<float>(m));
     const auto* qs = reinterpret_cast<const uint4*>(block + 16 + 32 * (sub / 2));
     const uint4 q0 = qs[0], q1 = qs[1];
-    const uint32_t words[8] = {q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w};
     const int shift = 4 * (sub % 2);
+    words[0] = (q0.x >> shift) & 0x0f0f0f0fu, words[1] = (q0.y >> shift) & 0x0f0f0f0fu;
+    words[2] = (q0.z >> shift) & 0x0f0f0f0fu, words[3] = (q0.w >> shift) & 0x0f0f0f0fu;
+    words[4] = (q1.x >> shift) & 0x0f0f0f0fu, words[5] = (q1.y >> shift) & 0x0f0f0f0fu;
+    words[6] = (q1.z >> shift) & 0x0f0f0f0fu, words[7] = (q1.w >> shift) & 0x0f0f0f0fu;
+  }
+  __device__ static void load(const uint8_t* tile, int u, float* w) {
+    float dl, ml;
+    uint32_t nib[8];
+    unpack(tile, u, dl, ml, nib);
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      const uint32_t nib = (words[j] >> shift) & 0x0f0f0f0fu;
 #pragma unroll
-      for (int b = 0; b < 4; ++b) w[4 * j + b] = __fsub_rn(__fmul_rn(dl, byte_float(nib, b)), ml);
+      for (int b = 0; b < 4; ++b) w[4 * j + b] = __fsub_rn(__fmul_rn(dl, byte_float(nib[j], b)), ml);
     }
+  }
+  static constexpr bool kHasDot = true;
+  static constexpr bool kNeedsXSum = true;
+  __device__ static float dot(const uint8_t* tile, int u, const float* x, float x_sum) {
+    float dl, ml;
+    uint32_t nib[8];
+    unpack(tile, u, dl, ml, nib);
+    float a = 0.0f, c = 0.0f;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      a = fmaf(byte_float(nib[j], 0), x[4 * j], a);
+      c = fmaf(byte_float(nib[j], 1), x[4 * j + 1], c);
+      a = fmaf(byte_float(nib[j], 2), x[4 * j + 2], a);
+      c = fmaf(byte_float(nib[j], 3), x[4 * j + 3], c);
+    }
+    return fmaf(dl, a + c, -ml * x_sum);
+  }
+  // sum (dl n - ml) (dx q) = dx (dl sum(n q) - ml sum(q)): nibbles 0..15 are valid int8 bytes.
+  static constexpr bool kHasDotQ8 = true;
+  __device__ static float dot_q8(const uint8_t* tile, int u, const XQ8& x) {
+    float dl, ml;
+    uint32_t nib[8];
+    unpack(tile, u, dl, ml, nib);
+    int s = 0;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) s = __dp4a(static_cast<int>(nib[j]), x.q[j], s);
+    return x.d * fmaf(dl, static_cast<float>(s), -ml * static_cast<float>(x.sum_lo + x.sum_hi));
   }
 };
 
@@ -176,6 +271,45 @@ struct Unit<Type::Q6_K> : UnitBase<Type::Q6_K> {
 #pragma unroll
       for (int b = 0; b < 4; ++b) w[4 * j + b] = __fmul_rn(dl, byte_float_minus(q, b, 32.0f));
     }
+  }
+  static constexpr bool kHasDot = true;
+  __device__ static float dot(const uint8_t* tile, int u, const float* x, float) {
+    const int sub = u % 8, half = sub / 4, quarter = sub % 4;
+    const uint8_t* block = tile + (u / 8) * 210;
+    const float d = f16_bits(*reinterpret_cast<const uint16_t*>(block + 208));
+    const auto* scales = reinterpret_cast<const int8_t*>(block + 192 + 2 * sub);
+    const uint8_t* ql = block + 64 * half + 32 * (quarter % 2);
+    const uint8_t* qh = block + 128 + 32 * half;
+    const int low_shift = 4 * (quarter / 2), high_shift = 2 * quarter;
+    float s[2] = {0.0f, 0.0f};
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const uint32_t low = (load_u32_a2(ql + 4 * j) >> low_shift) & 0x0f0f0f0fu;
+      const uint32_t high = ((load_u32_a2(qh + 4 * j) >> high_shift) & 0x03030303u) << 4;
+      const uint32_t q = low | high;
+#pragma unroll
+      for (int b = 0; b < 4; ++b) s[j / 4] = fmaf(byte_float_minus(q, b, 32.0f), x[4 * j + b], s[j / 4]);
+    }
+    return d * (static_cast<float>(scales[0]) * s[0] + static_cast<float>(scales[1]) * s[1]);
+  }  // sum (d sc) (q - 32) (dx xq) per 16-element half = d dx sc (sum(q xq) - 32 sum(xq)), in ints.
+  static constexpr bool kHasDotQ8 = true;
+  __device__ static float dot_q8(const uint8_t* tile, int u, const XQ8& x) {
+    const int sub = u % 8, half = sub / 4, quarter = sub % 4;
+    const uint8_t* block = tile + (u / 8) * 210;
+    const float d = f16_bits(*reinterpret_cast<const uint16_t*>(block + 208));
+    const auto* scales = reinterpret_cast<const int8_t*>(block + 192 + 2 * sub);
+    const uint8_t* ql = block + 64 * half + 32 * (quarter % 2);
+    const uint8_t* qh = block + 128 + 32 * half;
+    const int low_shift = 4 * (quarter / 2), high_shift = 2 * quarter;
+    int s[2] = {0, 0};
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const uint32_t low = (load_u32_a2(ql + 4 * j) >> low_shift) & 0x0f0f0f0fu;
+      const uint32_t high = ((load_u32_a2(qh + 4 * j) >> high_shift) & 0x03030303u) << 4;
+      s[j / 4] = __dp4a(static_cast<int>(low | high), x.q[j], s[j / 4]);  // q in 0..63
+    }
+    const int total = scales[0] * (s[0] - 32 * x.sum_lo) + scales[1] * (s[1] - 32 * x.sum_hi);
+    return d * x.d * static_cast<float>(total);
   }
 };
 
