@@ -8,12 +8,15 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "backend/buffer.h"
 #include "backend/kv_pool.h"
 #include "backend/rope.h"
+#include "backend/sampling.h"
 #include "backend/tensor.h"
 
 namespace ingot::backend {
@@ -25,6 +28,7 @@ struct WorkspacePlan {
   int64_t max_row_elements = 0;  // the largest matmul inner dimension k (and embedding width)
   int64_t max_context = 0;       // the longest sequence attention will see
   int64_t max_logit_rows = 0;    // rows that need logits per step
+  int64_t n_vocab = 0;           // logit row width (sizes the device sampler's scratch)
 };
 
 // A KV pool and the buffers that own its memory.
@@ -114,6 +118,29 @@ class Backend {
   // row ids rows I32 [n_rows]: the final norm and LM head on only the rows that need logits.
   virtual void logits(const Tensor& hidden, const Tensor& rows, const Tensor& norm_weight,
                       float eps, const Tensor& output_weight, const Tensor& out) = 0;
+
+  // --- captured op sequences (decode steps; docs/CUDA.md "Graphs") ---
+  // True when run_captured() records and replays (CUDA graphs, unless INGOT_CUDA_GRAPHS=0):
+  // the model then pads decode steps to fixed batch buckets so one recording serves many steps.
+  virtual bool captures_ops() const noexcept { return false; }
+  // Runs `ops`, which may only enqueue ops (no upload, download or synchronize). A capturing
+  // backend records them the first time it sees `key` and replays that recording for later
+  // calls with the same key: every pointer, shape and scalar the ops pass must then be the
+  // same, and values that change per step must be read by kernels from device memory uploaded
+  // before the call. The CPU backend simply runs them.
+  virtual void run_captured(uint64_t key, const std::function<void()>& ops) {
+    (void)key;
+    ops();
+  }
+  // Drops every recording (their pointers may be stale); reserve() does it too.
+  virtual void forget_captured() {}
+
+  // --- sampling on the device (backend/sampling.h) ---
+  // True when sample() works: the engine then keeps logits on the device.
+  virtual bool samples_on_device() const noexcept { return false; }
+  // Picks one token for each batch row from logits [n_vocab, n_logit_rows] and writes out[i]
+  // (out.size() == batch.rows.size()); waits for the result. Default: Error(unsupported).
+  virtual void sample(const Tensor& logits, const SampleBatch& batch, std::span<SampledToken> out);
 };
 
 }  // namespace ingot::backend

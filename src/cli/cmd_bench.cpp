@@ -2,6 +2,8 @@
 // from an empty cache) and text generation (tg: n single-token steps from an empty cache)
 // throughput, llama-bench style: a markdown table of model, size, params, backend, threads,
 // test and tokens/s ± standard deviation over r repetitions (after one warm-up run of each).
+// tg steps leave their logits on the device (no per-token download); on CUDA they replay
+// decode graphs unless INGOT_CUDA_GRAPHS=0.
 #include "cli/commands.h"
 #include "cli/model_args.h"
 #include "core/error.h"
@@ -92,7 +94,7 @@ void register_bench(CLI::App& app) {
       const auto t0 = clock::now();
       for (int32_t i = 0; i < o->n_gen; ++i) {
         const int32_t id[1] = {token(rng)};
-        (void)runner.feed(id);
+        runner.advance(id);  // logits stay on the device, as llama-bench's
       }
       return static_cast<double>(o->n_gen) / std::chrono::duration<double>(clock::now() - t0).count();
     };

@@ -3,8 +3,18 @@
 #include "core/error.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 namespace ingot::engine {
+
+void ModelRunner::run_and_sample(const StepBatch& batch, const backend::SampleBatch& sampling,
+                                 std::span<backend::SampledToken> out) {
+  (void)batch;
+  (void)sampling;
+  (void)out;
+  fail(ErrorCode::unsupported, "engine: the {} model runner does not sample on the device", backend_name());
+}
 
 BackendModelRunner::BackendModelRunner(std::unique_ptr<backend::Backend> backend, std::unique_ptr<model::Model> model,
                                        quant::Type kv_type)
@@ -45,6 +55,8 @@ void BackendModelRunner::prepare(const RunnerLimits& limits) {
   max_pairs_ = std::max<int64_t>(limits.max_seqs, 1);
   pairs_ = backend_->alloc_tensor(quant::Type::I32, backend::Shape::of(2, max_pairs_), pairs_storage_);
   dummy_logits_.resize(static_cast<size_t>(n_vocab()));
+  const char* env = std::getenv("INGOT_GPU_SAMPLING");
+  device_sampling_ = backend_->samples_on_device() && !(env != nullptr && std::string_view(env) == "0");
 }
 
 void BackendModelRunner::run_copies(const StepBatch& batch) {
@@ -63,9 +75,7 @@ void BackendModelRunner::run_copies(const StepBatch& batch) {
   }
 }
 
-void BackendModelRunner::run(const StepBatch& batch, std::span<float> logits) {
-  run_copies(batch);
-  if (batch.empty()) return;
+bool BackendModelRunner::make_forward_batch(const StepBatch& batch, model::ForwardBatch& fb) {
   slots_.resize(batch.slots.size());
   for (size_t i = 0; i < batch.slots.size(); ++i) slots_[i] = static_cast<int32_t>(batch.slots[i]);
   int64_t width = 1;
@@ -86,7 +96,6 @@ void BackendModelRunner::run(const StepBatch& batch, std::span<float> logits) {
   }
   query_start_.push_back(batch.n_rows());
 
-  model::ForwardBatch fb;
   fb.tokens = batch.tokens;
   fb.positions = batch.positions;
   fb.slots = slots_;
@@ -99,11 +108,42 @@ void BackendModelRunner::run(const StepBatch& batch, std::span<float> logits) {
     // Only middle chunks of prefills this step: the model wants at least one logit row.
     dummy_rows_.assign(1, 0);
     fb.logit_rows = dummy_rows_;
+    return false;
+  }
+  fb.logit_rows = batch.logit_rows;
+  return true;
+}
+
+void BackendModelRunner::run(const StepBatch& batch, std::span<float> logits) {
+  run_copies(batch);
+  if (batch.empty()) return;
+  model::ForwardBatch fb;
+  if (!make_forward_batch(batch, fb)) {
     model_->forward(fb, kv_.pool, dummy_logits_);
     return;
   }
-  fb.logit_rows = batch.logit_rows;
   model_->forward(fb, kv_.pool, logits);
+}
+
+void BackendModelRunner::run_and_sample(const StepBatch& batch, const backend::SampleBatch& sampling,
+                                        std::span<backend::SampledToken> out) {
+  if (!device_sampling_) fail(ErrorCode::unsupported, "engine: the {} backend does not sample on the device", backend_name());
+  run_copies(batch);
+  if (batch.empty()) return;
+  model::ForwardBatch fb;
+  const bool has_rows = make_forward_batch(batch, fb);
+  const backend::Tensor logits = model_->forward_device(fb, kv_.pool);
+  if (!has_rows || sampling.rows.empty()) {
+    backend_->synchronize();
+    return;
+  }
+  for (const backend::SampleRow& r : sampling.rows) {
+    if (r.logit_row < 0 || static_cast<size_t>(r.logit_row) >= batch.logit_rows.size()) {
+      fail(ErrorCode::internal, "engine: sampling row {} outside the step's {} logit rows", r.logit_row,
+           batch.logit_rows.size());
+    }
+  }
+  backend_->sample(logits, sampling, out);
 }
 
 }  // namespace ingot::engine

@@ -24,12 +24,18 @@ class BackendModelRunner final : public ModelRunner {
   int32_t n_vocab() const noexcept override;
   void prepare(const RunnerLimits& limits) override;
   void run(const StepBatch& batch, std::span<float> logits) override;
+  bool samples_on_device() const noexcept override { return device_sampling_; }
+  void run_and_sample(const StepBatch& batch, const backend::SampleBatch& sampling,
+                      std::span<backend::SampledToken> out) override;
 
   const model::Model& model() const noexcept { return *model_; }
   uint64_t kv_bytes() const noexcept;
 
  private:
   void run_copies(const StepBatch& batch);
+  // The step's ForwardBatch over the host staging below (false: no row needs logits, so one
+  // dummy row is computed).
+  bool make_forward_batch(const StepBatch& batch, model::ForwardBatch& fb);
 
   std::unique_ptr<backend::Backend> backend_;  // destroyed last
   std::unique_ptr<model::Model> model_;
@@ -42,6 +48,7 @@ class BackendModelRunner final : public ModelRunner {
   // Host staging, reused every step.
   std::vector<int32_t> slots_, query_start_, context_len_, block_tables_, pair_host_, dummy_rows_;
   std::vector<float> dummy_logits_;
+  bool device_sampling_ = false;
 };
 
 }  // namespace ingot::engine

@@ -262,8 +262,30 @@ void Engine::step() {
   }
   const auto n_vocab = static_cast<size_t>(n_vocab_);
   const std::span<float> logits(logits_.data(), batch.logit_rows.size() * n_vocab);
+  const bool on_device = runner_->samples_on_device();
   try {
-    runner_->run(batch, logits);
+    if (on_device) {
+      // Logits stay on the device: each choice describes its pick, only the ids come back.
+      device_rows_.clear();
+      device_targets_.clear();
+      for (const StepSeq& ss : batch.seqs) {
+        if (!ss.needs_logits) continue;
+        const Owner& owner = owners_.at(ss.seq);
+        RequestState& r = *owner.request;
+        r.choices[static_cast<size_t>(owner.choice)].sampler->device_row(ss.logits_index, device_rows_);
+        device_targets_.emplace_back(ss.seq, ss.logits_index);
+        if (owner.choice == 0 && !r.siblings_started) {
+          for (size_t c = 1; c < r.choices.size(); ++c) {
+            r.choices[c].sampler->device_row(ss.logits_index, device_rows_);
+            device_targets_.emplace_back(r.choices[c].seq, -1);
+          }
+        }
+      }
+      device_picks_.assign(device_rows_.rows.size(), backend::SampledToken{});
+      runner_->run_and_sample(batch, device_rows_, device_picks_);
+    } else {
+      runner_->run(batch, logits);
+    }
   } catch (const std::exception& e) {
     // The step failed as a whole: every request in it ends with the error.
     spdlog::error("engine: step of {} rows failed: {}", batch.n_rows(), e.what());
@@ -273,7 +295,15 @@ void Engine::step() {
     return;
   }
   sampled_.assign(batch.logit_rows.size(), -1);
+  for (size_t i = 0; on_device && i < device_targets_.size(); ++i) {
+    const auto [seq, logits_index] = device_targets_[i];
+    const Owner& owner = owners_.at(seq);
+    ChoiceState& choice = owner.request->choices[static_cast<size_t>(owner.choice)];
+    choice.last = choice.sampler->accept(device_picks_[i]);
+    if (logits_index >= 0) sampled_[static_cast<size_t>(logits_index)] = choice.last.token;
+  }
   for (const StepSeq& ss : batch.seqs) {
+    if (on_device) break;
     if (!ss.needs_logits) continue;
     const Owner& owner = owners_.at(ss.seq);
     RequestState& r = *owner.request;

@@ -115,6 +115,11 @@ class Engine {
   kv::SeqId next_seq_ = 1;
   std::vector<float> logits_;
   std::vector<int32_t> sampled_;
+  // Device sampling (runner_->samples_on_device()): the step's rows, their picks, and which
+  // choice each belongs to (choice.seq).
+  backend::SampleBatch device_rows_;
+  std::vector<backend::SampledToken> device_picks_;
+  std::vector<std::pair<kv::SeqId, int32_t>> device_targets_;  // (seq, logits_index or -1)
   uint64_t n_loop_iterations_ = 0;
 
   mutable std::mutex snapshot_mutex_;

@@ -4,6 +4,7 @@
 // plug in a fake. Called only from the engine's loop thread after prepare().
 #pragma once
 
+#include "backend/sampling.h"
 #include "engine/step_batch.h"
 
 #include <cstdint>
@@ -32,6 +33,13 @@ class ModelRunner {
   // Runs batch.copies, then the step; writes logits[i * n_vocab + v] for batch.logit_rows[i].
   // Throws ingot::Error on failure (the engine fails the step's requests).
   virtual void run(const StepBatch& batch, std::span<float> logits) = 0;
+  // True when run_and_sample() works: the backend samples on the device and the logits stay
+  // there (the CUDA backend, unless INGOT_GPU_SAMPLING=0).
+  virtual bool samples_on_device() const noexcept { return false; }
+  // Runs the step like run(), then picks out[i] for sampling.rows[i], whose logit_row indexes
+  // batch.logit_rows. Default: Error(unsupported).
+  virtual void run_and_sample(const StepBatch& batch, const backend::SampleBatch& sampling,
+                              std::span<backend::SampledToken> out);
 };
 
 }  // namespace ingot::engine

@@ -15,7 +15,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 Sampler::Sampler(const SamplingParams& params, int32_t n_vocab, std::span<const int32_t> prompt,
                  std::vector<int32_t> eog_tokens, uint64_t seed)
-    : params_(params), n_vocab_(n_vocab), rng_(seed) {
+    : params_(params), n_vocab_(n_vocab), rng_(seed), seed_(seed) {
   if (n_vocab <= 0) fail(ErrorCode::invalid_argument, "sampler: vocabulary size must be positive, got {}", n_vocab);
   validate(params_, n_vocab);
   if (!params_.ignore_eos) suppressed_ = std::move(eog_tokens);
@@ -162,6 +162,60 @@ SampleResult Sampler::sample(std::span<const float> logits) {
     const double lse = log_sum_exp(logits);
     r.logprob = token_logprob(logits, lse, r.token);
     r.top = top_logprobs(logits, lse, params_.top_logprobs);
+  }
+  ++n_generated_;
+  remember(r.token);
+  return r;
+}
+
+void Sampler::device_row(int32_t logit_row, backend::SampleBatch& batch) const {
+  backend::SampleRow row;
+  row.logit_row = logit_row;
+  row.temperature = params_.is_greedy() ? 0.0f : params_.temperature;
+  row.top_k = params_.top_k >= n_vocab_ ? 0 : params_.top_k;
+  row.top_p = params_.top_p;
+  row.min_p = params_.min_p;
+  row.repetition_penalty = params_.repetition_penalty;
+  row.presence_penalty = params_.presence_penalty;
+  row.frequency_penalty = params_.frequency_penalty;
+  row.seed = seed_;
+  row.counter = static_cast<uint64_t>(n_generated_);
+  row.n_top_logprobs = params_.top_logprobs;
+  row.want_logprob = params_.logprobs || params_.top_logprobs > 0 ? 1 : 0;
+  row.mods_begin = static_cast<int32_t>(batch.mods.size());
+  // One entry per token, in the order apply_modifiers() applies them.
+  std::unordered_map<int32_t, size_t> at;
+  auto entry = [&](int32_t token) -> backend::SampleMod& {
+    const auto [it, fresh] = at.try_emplace(token, batch.mods.size());
+    if (fresh) {
+      batch.mods.emplace_back();
+      batch.mods.back().token = token;
+    }
+    return batch.mods[it->second];
+  };
+  for (const auto& [token, bias] : params_.logit_bias) entry(token).bias += bias;
+  if (n_generated_ < params_.min_tokens) {
+    for (const int32_t t : suppressed_) entry(t).banned = 1;
+  }
+  const bool penalties = params_.repetition_penalty != 1.0f || params_.presence_penalty != 0.0f ||
+                         params_.frequency_penalty != 0.0f;
+  if (penalties) {
+    for (const auto& [token, count] : counts_) entry(token).count = count;
+  }
+  row.mods_count = static_cast<int32_t>(batch.mods.size()) - row.mods_begin;
+  batch.rows.push_back(row);
+}
+
+SampleResult Sampler::accept(const backend::SampledToken& picked) {
+  if (picked.token < 0 || picked.token >= n_vocab_) {
+    fail(ErrorCode::internal, "sampler: every logit is -inf or NaN (device pick {})", picked.token);
+  }
+  SampleResult r;
+  r.token = picked.token;
+  if (params_.logprobs || params_.top_logprobs > 0) {
+    r.logprob = {picked.token, picked.logprob};
+    const int32_t n = std::clamp(picked.n_top, 0, backend::kMaxTopLogprobs);
+    for (int32_t i = 0; i < n; ++i) r.top.push_back({picked.top_token[i], picked.top_logprob[i]});
   }
   ++n_generated_;
   remember(r.token);

@@ -5,6 +5,7 @@
 // (a copy only when something modifies logits) plus O(vocab log k) for top-k / top-p.
 #pragma once
 
+#include "backend/sampling.h"
 #include "engine/rng.h"
 #include "ingot/request.h"
 #include "ingot/sampling.h"
@@ -34,6 +35,15 @@ class Sampler {
   // Picks the next token from `logits` (n_vocab floats) and records it as generated.
   SampleResult sample(std::span<const float> logits);
 
+  // Sampling on the device (backend/sampling.h): appends the description of the next pick from
+  // logit row `logit_row` to `batch` (filters, and bias / bans / penalty counts merged into one
+  // entry per token). The device makes the same decisions as sample(); its draw comes from
+  // Philox(seed, n_generated) instead of this sampler's stream. Cost: O(window + bias).
+  void device_row(int32_t logit_row, backend::SampleBatch& batch) const;
+  // Records the device's pick as sample() records its own, and returns it. Error(internal) when
+  // the device found every logit -inf or NaN.
+  SampleResult accept(const backend::SampledToken& picked);
+
   int32_t n_generated() const noexcept { return n_generated_; }
   const SamplingParams& params() const noexcept { return params_; }
 
@@ -52,6 +62,7 @@ class Sampler {
   int32_t n_vocab_;
   std::vector<int32_t> suppressed_;  // ids banned until min_tokens are generated
   Rng rng_;
+  uint64_t seed_;
   int32_t n_generated_ = 0;
   // Penalty window: the seen tokens in order and how often each occurs in the window.
   std::vector<int32_t> history_;

@@ -88,6 +88,7 @@ void Model::plan(const ForwardPlan& requested) {
   workspace.max_row_elements = std::max({hp_.n_embd, hp_.n_ff, hp_.q_dim()});
   workspace.max_context = p.max_context;
   workspace.max_logit_rows = p.max_logit_rows;
+  workspace.n_vocab = hp_.n_vocab;
   backend_->reserve(workspace);
 
   act_ = std::move(act);

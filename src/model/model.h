@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace ingot::gguf {
 class File;
@@ -70,10 +71,27 @@ class Model {
   // Error(invalid_argument) for a batch outside the plan or inconsistent (an out-of-range
   // token id, mismatched sizes).
   void forward(const ForwardBatch& batch, const backend::KvPool& pool, std::span<float> logits);
+  // The same step with the logits left on the device: row i of the returned F32 view
+  // [n_vocab, >= logit_rows.size()] holds logit_rows[i]. Enqueued, not waited for; the view is
+  // valid until the next forward or plan.
+  backend::Tensor forward_device(const ForwardBatch& batch, const backend::KvPool& pool);
+
+  // How decode steps (every sequence has one query row) run. padded: the batch is padded to a
+  // bucket (1, 2, 4, 8, 16, ... up to the plan) and the layers go through
+  // Backend::run_captured, recorded once per (bucket, context bucket, pool) and replayed.
+  // automatic (default): padded when the backend captures (CUDA graphs on), else direct.
+  enum class DecodeMode { automatic, direct, padded };
+  void set_decode_mode(DecodeMode mode) noexcept { decode_mode_ = mode; }
+  // The bucket a decode step of n_seqs sequences is padded to under this plan.
+  int64_t decode_bucket(int64_t n_seqs) const noexcept;
 
  private:
   Model() = default;
-  void check_batch(const ForwardBatch& batch, std::span<float> logits) const;
+  void check_batch(const ForwardBatch& batch) const;
+  // Enqueues the layers and the LM head on n rows (inputs already uploaded into act_).
+  void enqueue_layers(int64_t n, int64_t n_out, const backend::AttentionBatch& attn_batch,
+                      const backend::KvPool& pool);
+  backend::Tensor forward_padded_decode(const ForwardBatch& batch, const backend::KvPool& pool);
 
   std::shared_ptr<const gguf::File> file_;
   backend::Backend* backend_ = nullptr;
@@ -87,6 +105,10 @@ class Model {
   bool planned_ = false;
   struct Activations;
   std::shared_ptr<Activations> act_;
+  DecodeMode decode_mode_ = DecodeMode::automatic;
+  // Host staging of a padded decode step, reused (the backend copies it on upload).
+  std::vector<int32_t> pad_tokens_, pad_positions_, pad_slots_, pad_query_start_, pad_context_,
+      pad_table_, pad_rows_;
 };
 
 }  // namespace ingot::model

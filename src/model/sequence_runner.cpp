@@ -25,6 +25,47 @@ SequenceRunner::SequenceRunner(Model& model, const SequenceOptions& options) : m
   model.plan(plan);
 }
 
+void SequenceRunner::run_chunk(std::span<const int32_t> tokens, int64_t done, int64_t chunk,
+                               std::span<const int32_t> rows, std::span<float> out) {
+  positions_.resize(static_cast<size_t>(chunk));
+  std::iota(positions_.begin(), positions_.end(), static_cast<int32_t>(n_past_));
+  slots_ = positions_;
+  const int32_t query_start[2] = {0, static_cast<int32_t>(chunk)};
+  const int32_t context_len[1] = {static_cast<int32_t>(n_past_ + chunk)};
+  ForwardBatch batch;
+  batch.tokens = tokens.subspan(static_cast<size_t>(done), static_cast<size_t>(chunk));
+  batch.positions = positions_;
+  batch.slots = slots_;
+  batch.query_start = query_start;
+  batch.context_len = context_len;
+  batch.block_tables = block_table_;
+  batch.max_blocks_per_seq = static_cast<int64_t>(block_table_.size());
+  batch.max_context = n_past_ + chunk;
+  batch.logit_rows = rows;
+  if (out.empty()) {
+    (void)model_.forward_device(batch, kv_.pool);  // the backend copies host inputs on upload
+  } else {
+    model_.forward(batch, kv_.pool, out);
+  }
+  n_past_ += chunk;
+}
+
+void SequenceRunner::advance(std::span<const int32_t> tokens) {
+  const auto n = static_cast<int64_t>(tokens.size());
+  if (n == 0) fail(ErrorCode::invalid_argument, "no tokens to feed");
+  if (n_past_ + n > n_ctx_) {
+    fail(ErrorCode::out_of_range, "{} tokens after {} already in the sequence exceed the context of {}",
+         n, n_past_, n_ctx_);
+  }
+  for (int64_t done = 0; done < n;) {
+    const int64_t chunk = std::min(max_chunk_, n - done);
+    rows_.assign(1, static_cast<int32_t>(chunk - 1));
+    run_chunk(tokens, done, chunk, rows_, {});
+    done += chunk;
+  }
+  model_.backend().synchronize();
+}
+
 std::vector<float> SequenceRunner::feed(std::span<const int32_t> tokens, bool all_logits) {
   const int64_t n_vocab = model_.hparams().n_vocab;
   const auto n = static_cast<int64_t>(tokens.size());
@@ -34,35 +75,19 @@ std::vector<float> SequenceRunner::feed(std::span<const int32_t> tokens, bool al
          n, n_past_, n_ctx_);
   }
   std::vector<float> result(static_cast<size_t>((all_logits ? n : 1) * n_vocab));
-  std::vector<int32_t> positions, slots, rows;
+  std::vector<float> discard;
   for (int64_t done = 0; done < n;) {
     const int64_t chunk = std::min(max_chunk_, n - done);
     const bool last_chunk = done + chunk == n;
-    positions.resize(static_cast<size_t>(chunk));
-    std::iota(positions.begin(), positions.end(), static_cast<int32_t>(n_past_));
-    slots = positions;
-    rows.clear();
+    rows_.clear();
     if (all_logits) {
-      for (int32_t r = 0; r < chunk; ++r) rows.push_back(r);
+      for (int32_t r = 0; r < chunk; ++r) rows_.push_back(r);
     } else if (last_chunk) {
-      rows.push_back(static_cast<int32_t>(chunk - 1));
+      rows_.push_back(static_cast<int32_t>(chunk - 1));
     } else {
-      rows.push_back(0);  // logits are not needed; compute one row and drop it
+      rows_.push_back(0);  // logits are not needed; compute one row and drop it
     }
-    const int32_t query_start[2] = {0, static_cast<int32_t>(chunk)};
-    const int32_t context_len[1] = {static_cast<int32_t>(n_past_ + chunk)};
-    ForwardBatch batch;
-    batch.tokens = tokens.subspan(static_cast<size_t>(done), static_cast<size_t>(chunk));
-    batch.positions = positions;
-    batch.slots = slots;
-    batch.query_start = query_start;
-    batch.context_len = context_len;
-    batch.block_tables = block_table_;
-    batch.max_blocks_per_seq = static_cast<int64_t>(block_table_.size());
-    batch.max_context = n_past_ + chunk;
-    batch.logit_rows = rows;
     std::span<float> out;
-    std::vector<float> discard;
     if (all_logits) {
       out = std::span<float>(result).subspan(static_cast<size_t>(done * n_vocab),
                                              static_cast<size_t>(chunk * n_vocab));
@@ -72,8 +97,7 @@ std::vector<float> SequenceRunner::feed(std::span<const int32_t> tokens, bool al
       discard.resize(static_cast<size_t>(n_vocab));
       out = discard;
     }
-    model_.forward(batch, kv_.pool, out);
-    n_past_ += chunk;
+    run_chunk(tokens, done, chunk, rows_, out);
     done += chunk;
   }
   return result;

@@ -160,6 +160,7 @@ void CudaBackend::reserve(const WorkspacePlan& plan) {
     step_arena_used_ = 0;
   }
   plan_ = plan;
+  reserve_graphs_and_sampling(plan);
 }
 
 void CudaBackend::upload(const Tensor& dst, const void* host, size_t bytes) {

@@ -91,11 +91,28 @@ class CudaBackend final : public backend::Backend {
   void logits(const Tensor& hidden, const Tensor& rows, const Tensor& norm_weight, float eps,
               const Tensor& output_weight, const Tensor& out) override;
 
+  // Decode-step graphs and device sampling (cuda_graphs.cpp, cuda_sample.cpp).
+  bool captures_ops() const noexcept override;
+  void run_captured(uint64_t key, const std::function<void()>& ops) override;
+  void forget_captured() override;
+  // Graphs on/off (default on unless INGOT_CUDA_GRAPHS=0); recordings made so far are dropped.
+  void set_graphs_enabled(bool on);
+  size_t n_captured() const noexcept;
+  bool samples_on_device() const noexcept override { return true; }
+  void sample(const Tensor& logits, const backend::SampleBatch& batch,
+              std::span<backend::SampledToken> out) override;
+
  private:
   // Makes device_ current on the calling thread (ops may come from another thread than load).
   void activate() const;
   // Waits for the compute stream, then throws the first error kernels recorded, if any.
   void wait_and_check();
+  // reserve()'s part for graphs (dropped) and the sampler's scratch (cuda_sample.cpp).
+  void reserve_graphs_and_sampling(const WorkspacePlan& plan);
+  struct GraphState;
+  std::shared_ptr<GraphState> graphs_;
+  struct SampleState;
+  std::shared_ptr<SampleState> sampling_;
   DeviceErrorWord* device_error() const {
     return static_cast<DeviceErrorWord*>(error_device_.data());
   }
