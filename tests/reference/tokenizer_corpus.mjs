@@ -39,7 +39,7 @@ export const pools = {
     "x += 1  # comment", "fn main() -> Result<(), Box<dyn Error>> {}", "a/b\\c|d", "$HOME/.config",
     "std::vector<std::string> v;", "    indented\n        more\n", "// TODO: fix\n", "1e-9f",
     "0xDEADBEEF", "~/path/to/file.txt", "http://example.com/a?b=c&d=e#f", "@decorator", "i++;--j;",
-    "<b> </b>", "<td>x</td> </tr>", "a > </p>"],
+    "<b> </b>", "<td>x</td> </tr>", "a > </p>", "x> </", "1> </2", "<br> </br>"],
   emoji: ["🦙", "🚀", "😶‍🌫️", "👨‍👩‍👧‍👦", "👍🏽", "🏳️‍🌈", "🇫🇷🇯🇵", "❤️", "✅", "😁", "🤖💬",
     "🧑🏿‍💻", "👩‍❤️‍💋‍👨", "#️⃣", "☺︎", "🫠"],
   numbers: ["3", "33", "333", "3333", "33333", "333333", "3333333", "1234567890", "3.14159",
