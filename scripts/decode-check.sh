@@ -8,7 +8,9 @@
 # `ingot bench -p 0 -n 128 -r 3` per INGOT_DECODE_MODELS (preset:type[:untied]); "memcheck"
 # runs compute-sanitizer on the matvec tests. INGOT_DECODE_TESTS: a gtest filter for the tests
 # step; INGOT_DECODE_F32_MODELS: models benched again with INGOT_MATVEC_ACT=f32 (f32 one-token
-# activations instead of 8-bit). Tables and log tails go to $OUT (<= 8 files).
+# activations instead of 8-bit); INGOT_DECODE_ACT_MODELS: "act:preset:type[:untied]" entries
+# benched again with INGOT_MATVEC_ACT=act (e.g. regs: 8-bit activations quantized per block).
+# Tables and log tails go to $OUT (<= 8 files).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 final=${OUT:-$PWD/decode-check-out}
@@ -81,6 +83,13 @@ if has_step bench; then
     f=$(model_file "$spec")
     INGOT_MATVEC_ACT=f32 "$bin/ingot" bench -m "$f" --backend cuda -p 0 -n 128 -r 3 >"$out/bench.txt.tmp" 2>"$out/bench.log"
     echo "bench $spec INGOT_MATVEC_ACT=f32: rc=$?" | tee -a "$out/summary.txt" "$out/bench.txt"
+    grep -E "tg|model" "$out/bench.txt.tmp" | tee -a "$out/bench.txt"
+  done
+  for entry in ${INGOT_DECODE_ACT_MODELS:-}; do  # act:spec, the same with INGOT_MATVEC_ACT=act
+    act=${entry%%:*}
+    f=$(model_file "${entry#*:}")
+    INGOT_MATVEC_ACT=$act "$bin/ingot" bench -m "$f" --backend cuda -p 0 -n 128 -r 3 >"$out/bench.txt.tmp" 2>"$out/bench.log"
+    echo "bench ${entry#*:} INGOT_MATVEC_ACT=$act: rc=$?" | tee -a "$out/summary.txt" "$out/bench.txt"
     grep -E "tg|model" "$out/bench.txt.tmp" | tee -a "$out/bench.txt"
   done
 fi

@@ -1,6 +1,7 @@
 // CudaBackend::matmul: out[n_out, n_tokens] = x[k, n_tokens] * w[k, n_out]^T (+ bias).
 //  - n_tokens <= kMatvecMaxTokens (decode), any weight type: kernels/matvec.cu, weights
-//    dequantized in registers, f32 activations, f32 accumulation (no activation rounding).
+//    dequantized in registers, f32 accumulation; one token on Q4_K/Q5_K/Q6_K/Q8_0 quantizes the
+//    activation to 8 bits once (into the 16-bit workspace), else f32 activations.
 //  - more tokens, F32 weights: cublasGemmEx in plain f32 (CUBLAS_COMPUTE_32F_PEDANTIC: no TF32).
 //  - more tokens, F16/BF16 weights: x rounded to the weight's type into the workspace, then
 //    cublasGemmEx with f32 accumulation (error ~2^-9 relative for bf16 activations).
@@ -56,7 +57,10 @@ void CudaBackend::matmul(const Tensor& x, const Tensor& w, const Tensor* bias, c
   if (n_tokens == 0 || n_out == 0) return;
   const float* bias_data = bias != nullptr ? static_cast<const float*>(bias->data) : nullptr;
   if (n_tokens <= kMatvecMaxTokens) {
-    launch_matvec(x, w, bias_data, out, stream_.get());
+    // The prefill operands' workspace is free during a decode matmul: it holds the activation
+    // quantized to 8 bits once per call (stream-ordered, like the prefill's uses).
+    launch_matvec(x, w, bias_data, out, stream_.get(),
+                  static_cast<uint8_t*>(activations_16_.data()), activations_16_.size());
     return;
   }
   if (w.type == Type::F32 || w.type == Type::F16 || w.type == Type::BF16) {

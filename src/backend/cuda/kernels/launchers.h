@@ -75,10 +75,11 @@ void launch_add(const Tensor& a, const Tensor& b, const Tensor& out, cudaStream_
 void launch_scale(const Tensor& x, float factor, const Tensor& out, cudaStream_t stream);
 
 // matvec.cu: the decode matmul, out[n_out, n_tokens] = x * w^T (+ bias) for n_tokens <=
-// kMatvecMaxTokens; one warp per weight row, dequantized in registers, f32 activations.
+// kMatvecMaxTokens; weights dequantized in registers. `scratch` (16-aligned, may be null): one
+// token's 8-bit activations go there when it holds matvec_xq8_bytes(k) (matvec.cuh).
 inline constexpr int64_t kMatvecMaxTokens = 8;
 void launch_matvec(const Tensor& x, const Tensor& w, const float* bias, const Tensor& out,
-                   cudaStream_t stream);
+                   cudaStream_t stream, uint8_t* scratch = nullptr, size_t scratch_bytes = 0);
 
 // convert.cu: the prefill matmul's operands in 16 bits. Rows [row0, row0 + n_rows) of w
 // dequantized to dense f16 [w.ne0, n_rows] at `dst`; x rows to dense f16 or bf16 at `dst`.

@@ -27,7 +27,19 @@ struct MatvecArgs {
   float* out;
   size_t out_stride; // floats between output rows
   bool q8_activations; // one token: 8-bit activations + integer dots where the type has them
+  // One token, 8-bit activations quantized once for the whole call by launch_quantize_x_q8
+  // (layout below), or null: then each block quantizes its threads' units in registers.
+  const uint8_t* xq;
 };
+
+// The one-token activation quantized to 8 bits per 32-element unit (XQ8 of matvec_units.cuh),
+// k a multiple of 32, at a 16-aligned `xq`: k int8 values, then per unit an int2 {f32 bits of
+// the scale d, sum of bytes 0..15 | sum of bytes 16..31 << 16 (int16 each)}.
+inline size_t matvec_xq8_bytes(int64_t k) {
+  return static_cast<size_t>(k) + static_cast<size_t>(k) / 32 * 8;
+}
+// Eight threads per unit (matvec_xq8.cu); values equal quantize_q8's in registers bit for bit.
+void launch_quantize_x_q8(const float* x, int64_t k, uint8_t* xq, cudaStream_t stream);
 
 // Staged kernels (matvec_staged.cuh) per family; each throws for a type outside its family.
 void launch_matvec_float(quant::Type type, const MatvecArgs& args, cudaStream_t stream);

@@ -5,9 +5,11 @@
 // once), into registers one tile ahead, then through shared memory to the thread that owns
 // each unit, which dequantizes it in registers (matvec_units.cuh) and multiplies it with every
 // token's f32 activations (16-byte loads; for one token they stay in registers across rows).
-// For one token and Q4_K/Q6_K/Q8_0 weights the activations are instead quantized to 8 bits per
-// 32-element unit in registers (once per tile, shared by the rows) and dotted with __dp4a.
-// Cost per call: weight bytes + n_tokens * k * 4 activation bytes per block (from L1/L2).
+// For one token and Q4_K/Q5_K/Q6_K/Q8_0 weights the activations are instead 8-bit per
+// 32-element unit, quantized once per call by launch_quantize_x_q8 (or, without workspace, per
+// tile in registers), and dotted with __dp4a.
+// Cost per call: weight bytes + n_tokens * k * 4 activation bytes per block (from L1/L2; k * 1.25
+// for the one-token 8-bit activations).
 #pragma once
 
 #include "backend/cuda/cuda_check.h"
@@ -43,7 +45,23 @@ __device__ __forceinline__ float dot(const float* w, const float* x) {
   return a + b;
 }
 
-template <Type T, int kRows, int kTokens, bool kQ8>
+// The unit of activations starting at element e0 from the layout launch_quantize_x_q8 writes.
+__device__ __forceinline__ XQ8 load_xq8(const uint8_t* xq, int64_t k, int64_t e0) {
+  const auto* q = reinterpret_cast<const uint4*>(xq + e0);
+  const uint4 q0 = __ldg(q), q1 = __ldg(q + 1);
+  const int2 m = __ldg(reinterpret_cast<const int2*>(xq + k) + e0 / 32);
+  XQ8 r;
+  r.q[0] = static_cast<int>(q0.x), r.q[1] = static_cast<int>(q0.y);
+  r.q[2] = static_cast<int>(q0.z), r.q[3] = static_cast<int>(q0.w);
+  r.q[4] = static_cast<int>(q1.x), r.q[5] = static_cast<int>(q1.y);
+  r.q[6] = static_cast<int>(q1.z), r.q[7] = static_cast<int>(q1.w);
+  r.d = __int_as_float(m.x);
+  r.sum_lo = static_cast<int16_t>(m.y & 0xffff);
+  r.sum_hi = m.y >> 16;
+  return r;
+}
+
+template <Type T, int kRows, int kTokens, bool kQ8, bool kXq>
 __global__ void __launch_bounds__(kThreads) matvec_staged_kernel(const MatvecArgs a) {
   using U = Unit<T>;
   static_assert(U::kTileBytes % 16 == 0, "tiles are filled with 16-byte loads");
@@ -97,11 +115,17 @@ __global__ void __launch_bounds__(kThreads) matvec_staged_kernel(const MatvecArg
     const int64_t e0 = t * U::kTileElements + int64_t{tid} * kE;
     if (e0 >= a.k) continue;
     if constexpr (kQ8) {
-      // One token, 8-bit activations: the thread's 32 activations are quantized once per tile
-      // (shared by the block's kRows rows), then each row's unit is an integer dot product.
-      float xv[kE];
-      load_x<kE>(a.x + e0, xv);
-      const XQ8 xq = quantize_q8(xv);
+      // One token, 8-bit activations: the thread's 32 activations, quantized once per call
+      // (kXq: read from a.xq) or once per tile in registers (shared by the block's kRows rows),
+      // then each row's unit is an integer dot product.
+      XQ8 xq;
+      if constexpr (kXq) {
+        xq = load_xq8(a.xq, a.k, e0);
+      } else {
+        float xv[kE];
+        load_x<kE>(a.x + e0, xv);
+        xq = quantize_q8(xv);
+      }
 #pragma unroll
       for (int r = 0; r < kRows; ++r) {
         if (r < n_rows) {
@@ -171,18 +195,28 @@ __global__ void __launch_bounds__(kThreads) matvec_staged_kernel(const MatvecArg
   }
 }
 
-template <Type T, int kRows, int kTokens, bool kQ8 = false>
+template <Type T, int kRows, int kTokens, bool kQ8 = false, bool kXq = false>
 void launch_staged(const MatvecArgs& a, cudaStream_t stream) {
   const auto blocks = static_cast<unsigned>((a.n_out + kRows - 1) / kRows);
-  matvec_staged_kernel<T, kRows, kTokens, kQ8><<<blocks, kThreads, 0, stream>>>(a);
+  matvec_staged_kernel<T, kRows, kTokens, kQ8, kXq><<<blocks, kThreads, 0, stream>>>(a);
 }
 
 // The one launch-shape choice: one token with 4 or 2 rows per block (8-bit activations where
-// the type has dot_q8 and a.q8_activations), else 2 rows x 8 tokens.
+// the type has dot_q8 and a.q8_activations: read from a.xq when set, else quantized per
+// block), else 2 rows x 8 tokens.
 template <Type T>
 void launch_staged(const MatvecArgs& a, cudaStream_t stream) {
   if (a.n_tokens == 1) {
     if constexpr (Unit<T>::kHasDotQ8) {
+      if (a.q8_activations && a.xq != nullptr) {
+        if (a.n_out >= kFourRowsMinOut) {
+          launch_staged<T, 4, 1, true, true>(a, stream);
+        } else {
+          launch_staged<T, 2, 1, true, true>(a, stream);
+        }
+        check_last_launch("matvec_staged_kernel");
+        return;
+      }
       if (a.q8_activations) {
         if (a.n_out >= kFourRowsMinOut) {
           launch_staged<T, 4, 1, true>(a, stream);

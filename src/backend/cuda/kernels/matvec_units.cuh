@@ -7,10 +7,11 @@
 // load() values equal dequant.cuh's (and the CPU's) bit for bit. Q8_0, Q4_K and Q6_K also have
 // dot(tile, u, x, x_sum) for one token: the block scales are factored out of the sum (Q4_K:
 // dl * sum(x q) - ml * sum(x)), three instructions per element instead of five; rounding differs
-// from load()+FMA by a few ulps of the unit's sum. Q4_K and Q6_K have dot_q8(tile, u, xq) for
-// one token with 8-bit activations (XQ8: the unit's 32 activations quantized to int8 with one
-// f32 scale, the q8_1 scheme): __dp4a over the weight nibbles, scales applied once per
-// sub-block; the error is the activation rounding the CPU's vec_dot also makes.
+// from load()+FMA by a few ulps of the unit's sum. Q8_0, Q4_K, Q5_K and Q6_K have
+// dot_q8(tile, u, xq) for one token with 8-bit activations (XQ8: the unit's 32 activations
+// quantized to int8 with one f32 scale, the q8_1 scheme; made once per call by matvec_xq8.cu or
+// per block by quantize_q8): __dp4a over the weight quants, scales applied once per sub-block;
+// the error is the activation rounding the CPU's vec_dot also makes.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -99,7 +100,6 @@ template <> struct Unit<Type::Q4_0> : GenericUnit<Type::Q4_0, 32, 18> {};
 template <> struct Unit<Type::Q4_1> : GenericUnit<Type::Q4_1, 32, 20> {};
 template <> struct Unit<Type::Q5_0> : GenericUnit<Type::Q5_0, 32, 22> {};
 template <> struct Unit<Type::Q5_1> : GenericUnit<Type::Q5_1, 32, 24> {};
-template <> struct Unit<Type::Q5_K> : GenericUnit<Type::Q5_K, 256, 176> {};
 
 template <>
 struct Unit<Type::F32> : UnitBase<Type::F32> {
@@ -168,6 +168,15 @@ struct Unit<Type::Q8_0> : UnitBase<Type::Q8_0> {
       c = fmaf(byte_float_minus(q, 3, 128.0f), x[4 * j + 3], c);
     }
     return d * (a + c);
+  }
+  static constexpr bool kHasDotQ8 = true;
+  __device__ static float dot_q8(const uint8_t* tile, int u, const XQ8& x) {
+    const uint8_t* block = tile + u * 34;
+    const float d = f16_bits(*reinterpret_cast<const uint16_t*>(block));
+    int s = 0;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) s = __dp4a(static_cast<int>(load_u32_a2(block + 2 + 4 * j)), x.q[j], s);
+    return d * x.d * static_cast<float>(s);
   }
 };
 
@@ -243,6 +252,45 @@ struct Unit<Type::Q4_K> : UnitBase<Type::Q4_K> {
     int s = 0;
 #pragma unroll
     for (int j = 0; j < 8; ++j) s = __dp4a(static_cast<int>(nib[j]), x.q[j], s);
+    return x.d * fmaf(dl, static_cast<float>(s), -ml * static_cast<float>(x.sum_lo + x.sum_hi));
+  }
+};
+
+// Q5_K: Q4_K's layout with 32 bytes of fifth bits (bit `sub` of qh[l]) between the header and the
+// quants; the block (176 bytes) is 16-aligned in the tile. load() stays dequant.cuh's; dot_q8 is
+// Q4_K's with the fifth bit OR-ed in (values 0..31, valid int8 bytes).
+template <>
+struct Unit<Type::Q5_K> : GenericUnit<Type::Q5_K, 256, 176> {
+  static constexpr bool kHasDotQ8 = true;
+  __device__ static float dot_q8(const uint8_t* tile, int u, const XQ8& x) {
+    const int sub = u % 8;
+    const uint8_t* block = tile + (u / 8) * 176;
+    const uint4 h = *reinterpret_cast<const uint4*>(block);
+    const float d = f16_bits(static_cast<uint16_t>(h.x & 0xffffu));
+    const float dmin = f16_bits(static_cast<uint16_t>(h.x >> 16));
+    int sc, m;
+    if (sub < 4) {
+      sc = scale_byte(h.y, h.z, h.w, sub) & 63;
+      m = scale_byte(h.y, h.z, h.w, sub + 4) & 63;
+    } else {
+      const int hi = scale_byte(h.y, h.z, h.w, sub + 4);
+      sc = (hi & 0xf) | ((scale_byte(h.y, h.z, h.w, sub - 4) >> 6) << 4);
+      m = (hi >> 4) | ((scale_byte(h.y, h.z, h.w, sub) >> 6) << 4);
+    }
+    const float dl = __fmul_rn(d, static_cast<float>(sc));
+    const float ml = __fmul_rn(dmin, static_cast<float>(m));
+    const auto* qh = reinterpret_cast<const uint4*>(block + 16);
+    const auto* qs = reinterpret_cast<const uint4*>(block + 48 + 32 * (sub / 2));
+    const uint4 h0 = qh[0], h1 = qh[1], q0 = qs[0], q1 = qs[1];
+    const uint32_t hw[8] = {h0.x, h0.y, h0.z, h0.w, h1.x, h1.y, h1.z, h1.w};
+    const uint32_t qw[8] = {q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w};
+    const int shift = 4 * (sub % 2);
+    int s = 0;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const uint32_t v = ((qw[j] >> shift) & 0x0f0f0f0fu) | (((hw[j] >> sub) & 0x01010101u) << 4);
+      s = __dp4a(static_cast<int>(v), x.q[j], s);
+    }
     return x.d * fmaf(dl, static_cast<float>(s), -ml * static_cast<float>(x.sum_lo + x.sum_hi));
   }
 };
