@@ -1,6 +1,7 @@
 #include "tokenizer/tokenizer.h"
 
 #include "core/error.h"
+#include "tokenizer/byte_piece.h"
 #include "tokenizer/merges.h"
 #include "tokenizer/nfc.h"
 #include "tokenizer/pretokenizer.h"
@@ -37,20 +38,6 @@ bool uses_ignore_merges(std::string_view pre) {
     if (pre == name) return true;
   }
   return false;
-}
-
-int parse_byte_token(std::string_view text) {
-  if (text.size() != 6 || text.substr(0, 3) != "<0x" || text[5] != '>') return -1;
-  int value = 0;
-  for (size_t i = 3; i < 5; ++i) {
-    const char c = text[i];
-    value <<= 4;
-    if (c >= '0' && c <= '9') value |= c - '0';
-    else if (c >= 'A' && c <= 'F') value |= c - 'A' + 10;
-    else if (c >= 'a' && c <= 'f') value |= c - 'a' + 10;
-    else return -1;
-  }
-  return value;
 }
 
 void replace_spm_spaces(std::string_view text, std::string& out) {
@@ -131,7 +118,7 @@ Tokenizer::Tokenizer(Vocab vocab) : impl_(std::make_unique<Impl>()) {
   m.spm.unk = v.unk;
   m.spm.byte_tokens.fill(no_token);
   for (size_t i = 0; i < v.n_tokens(); ++i) {
-    const int b = parse_byte_token(v.tokens[i]);
+    const int b = parse_byte_piece(v.tokens[i]);
     if (b >= 0 && m.spm.byte_tokens[b] == no_token) m.spm.byte_tokens[b] = static_cast<TokenId>(i);
   }
   if (v.model == VocabModel::spm && !m.merges.empty()) {
@@ -342,7 +329,7 @@ std::string Tokenizer::token_to_piece(TokenId id, bool render_special) const {
       if (render_special) piece = text;
       return piece;
     case TokenType::byte: {
-      const int b = parse_byte_token(text);
+      const int b = parse_byte_piece(text);
       if (b >= 0) piece.push_back(static_cast<char>(b));
       else piece = text;
       return piece;
@@ -359,7 +346,7 @@ std::string Tokenizer::token_to_piece(TokenId id, bool render_special) const {
     return piece;
   }
   if (m.vocab.model == VocabModel::spm) {
-    const int b = parse_byte_token(text);
+    const int b = parse_byte_piece(text);
     if (b >= 0 && m.spm.byte_tokens[b] == id) {
       piece.push_back(static_cast<char>(b));
     } else {

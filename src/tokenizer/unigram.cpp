@@ -1,5 +1,7 @@
 #include "tokenizer/unigram.h"
 
+#include "tokenizer/byte_piece.h"
+
 #include "tokenizer/utf8.h"
 
 #include <algorithm>
@@ -9,19 +11,6 @@ namespace ingot::tokenizer {
 namespace {
 
 constexpr double unknown_penalty = 10.0;  // SentencePiece's kUnkPenalty
-
-int parse_byte_piece(std::string_view text) {
-  if (text.size() != 6 || text.substr(0, 3) != "<0x" || text[5] != '>') return -1;
-  int value = 0;
-  for (size_t i = 3; i < 5; ++i) {
-    const char c = text[i];
-    value <<= 4;
-    if (c >= '0' && c <= '9') value |= c - '0';
-    else if (c >= 'A' && c <= 'F') value |= c - 'A' + 10;
-    else return -1;
-  }
-  return value;
-}
 
 }  // namespace
 
