@@ -3,8 +3,9 @@
 # (.device-carry/decode/{ingot,ingot_gpu_tests}, with libspdlog.so.1.10 and libfmt.so.9 from the
 # build machine in .device-carry/decode/lib: the GPU machine lacks them; built there when absent).
 # Steps (INGOT_DECODE_STEPS, default "tests profile bench"): the op parity tests; an ncu
-# per-kernel table of decode steps of the 8B Q4_K_M synth file, once with the byte-granular
-# fallback matvec (INGOT_MATVEC_FALLBACK=1, the old kernel) and once with the staged one;
+# per-kernel table of decode steps per INGOT_DECODE_PROFILE entry (mode:preset:type[:untied], mode
+# "fallback" = the byte-granular matvec, INGOT_MATVEC_FALLBACK=1, or "staged"; default the 8B Q4_K_M
+# file both ways);
 # `ingot bench -p 0 -n 128 -r 3` per INGOT_DECODE_MODELS (preset:type[:untied]); "memcheck"
 # runs compute-sanitizer on the matvec tests. INGOT_DECODE_TESTS: a gtest filter for the tests
 # step; INGOT_DECODE_F32_MODELS: models benched again with INGOT_MATVEC_ACT=f32 (f32 one-token
@@ -59,15 +60,18 @@ model_file() {  # preset:type[:untied] -> path, synthesized once
   echo "$f"
 }
 
-if has_step profile; then
-  f=$(model_file llama3.1-8b:Q4_K_M)
-  for mode in fallback staged; do
-    env_mode=0; [ $mode = fallback ] && env_mode=1
-    INGOT_MATVEC_FALLBACK=$env_mode timeout 120 ncu --clock-control none --csv \
+if has_step profile; then  # INGOT_DECODE_PROFILE: "mode:preset:type[:untied]" entries, mode staged|fallback
+  for entry in ${INGOT_DECODE_PROFILE:-fallback:llama3.1-8b:Q4_K_M staged:llama3.1-8b:Q4_K_M}; do
+    mode=${entry%%:*}
+    spec=${entry#*:}
+    f=$(model_file "$spec")
+    env_mode=0; [ "$mode" = fallback ] && env_mode=1
+    name="$mode-${spec//:/-}"
+    INGOT_MATVEC_FALLBACK=$env_mode timeout 150 ncu --clock-control none --csv \
       --metrics gpu__time_duration.sum,dram__bytes_read.sum --launch-skip 600 --launch-count 1000 \
-      "$bin/ingot" bench -m "$f" --backend cuda -p 0 -n 8 -r 1 >"$out/ncu-$mode.csv" 2>"$out/ncu-$mode.log"
-    echo "ncu $mode: rc=$?" | tee -a "$out/summary.txt"
-    python3 scripts/ncu_step_table.py "$out/ncu-$mode.csv" | tee "$out/profile-$mode.txt"
+      "$bin/ingot" bench -m "$f" --backend cuda -p 0 -n 8 -r 1 >"$out/ncu-$name.csv" 2>"$out/ncu-$name.log"
+    echo "ncu $name: rc=$?" | tee -a "$out/summary.txt"
+    { echo "## $name"; python3 scripts/ncu_step_table.py "$out/ncu-$name.csv"; } | tee -a "$out/profile.txt"
   done
 fi
 
@@ -101,7 +105,7 @@ if has_step memcheck; then
   echo "memcheck: rc=$? ($(($(date +%s) - start)) s) $(grep 'ERROR SUMMARY' "$out/memcheck.log" | tail -1)" | tee -a "$out/summary.txt"
 fi
 
-for f in summary.txt table.txt profile-fallback.txt profile-staged.txt bench.txt; do
+for f in summary.txt table.txt profile.txt bench.txt; do
   [ -f "$out/$f" ] && cp "$out/$f" "$final/"
 done
 for f in "$out"/*.log; do echo "=== $f"; tail -40 "$f"; done >"$final/logs.txt" 2>&1
