@@ -119,6 +119,24 @@ class Backend {
   virtual void logits(const Tensor& hidden, const Tensor& rows, const Tensor& norm_weight,
                       float eps, const Tensor& output_weight, const Tensor& out) = 0;
 
+  // --- fused ops: each default runs the ops above; a backend may do the same in fewer passes
+  //     (the CUDA backend: one activation quantization and one launch for a decode step) ---
+  // outs[i] = matmul(x, ws[i], biases[i]) for every target (Q, K and V of one input).
+  struct MatmulTarget {
+    const Tensor* w;
+    const Tensor* bias;  // or null
+    const Tensor* out;
+  };
+  virtual void matmul_many(const Tensor& x, std::span<const MatmulTarget> targets);
+  // The SwiGLU FFN's first half: gate = silu(matmul(x, w_gate)) * matmul(x, w_up). `up` is
+  // scratch of gate's shape whose contents are unspecified afterwards.
+  virtual void matmul_swiglu(const Tensor& x, const Tensor& w_gate, const Tensor& w_up,
+                             const Tensor& gate, const Tensor& up);
+  // rope(q), rope(k), then write_kv(pool, layer, k, v, slot_mapping).
+  virtual void rope_write_kv(const Tensor& q, const Tensor& k, const Tensor& v,
+                             const Tensor& positions, const RopeTable& table, const KvPool& pool,
+                             int64_t layer, const Tensor& slot_mapping);
+
   // --- captured op sequences (decode steps; docs/CUDA.md "Graphs") ---
   // True when run_captured() records and replays (CUDA graphs, unless INGOT_CUDA_GRAPHS=0):
   // the model then pads decode steps to fixed batch buckets so one recording serves many steps.

@@ -1,7 +1,8 @@
 // The decoder forward pass shared by every family in the registry: embed, then per layer
-// RMSNorm -> Q/K/V (+bias) -> [per-head Q/K RMSNorm] -> rope -> write KV -> paged attention ->
-// output projection -> residual + RMSNorm -> SwiGLU FFN, then the final norm and LM head on the
-// rows that need logits. Family differences are flags in ArchTraits, never branches on names.
+// RMSNorm -> Q/K/V (+bias, one matmul_many) -> [per-head Q/K RMSNorm] -> rope + write KV ->
+// paged attention -> output projection -> residual + RMSNorm -> SwiGLU FFN (matmul_swiglu, down),
+// then the final norm and LM head on the rows that need logits. Family differences are flags in
+// ArchTraits, never branches on names.
 // Decode-only steps on a capturing backend (CUDA graphs) are padded to a batch bucket and their
 // layers go through Backend::run_captured: recorded once per (bucket, context bucket, pool),
 // replayed after the step's inputs are uploaded into the same device buffers.
@@ -220,23 +221,19 @@ void Model::enqueue_layers(int64_t n, int64_t n_out, const backend::AttentionBat
     } else {
       be.add_rms_norm(x, proj, w.attn_norm, eps, h);  // x += previous FFN output
     }
-    be.matmul(h, w.wq, bias_of(w.bq), q);
-    be.matmul(h, w.wk, bias_of(w.bk), k);
-    be.matmul(h, w.wv, bias_of(w.bv), v);
+    const backend::Backend::MatmulTarget qkv[] = {
+        {&w.wq, bias_of(w.bq), &q}, {&w.wk, bias_of(w.bk), &k}, {&w.wv, bias_of(w.bv), &v}};
+    be.matmul_many(h, qkv);
     if (traits.qk_norm) {
       const Tensor qh = per_head(q, hp_.head_dim, n), kh = per_head(k, hp_.head_dim, n);
       be.rms_norm(qh, w.q_norm, eps, qh);
       be.rms_norm(kh, w.k_norm, eps, kh);
     }
-    be.rope(q, positions, rope_);
-    be.rope(k, positions, rope_);
-    be.write_kv(pool, l, k, v, slots);
+    be.rope_write_kv(q, k, v, positions, rope_, pool, l, slots);
     be.attention(q, pool, l, attn_batch, 0.0f, attn);
     be.matmul(attn, w.wo, nullptr, proj);
     be.add_rms_norm(x, proj, w.ffn_norm, eps, h);  // x += attention output
-    be.matmul(h, w.ffn_gate, nullptr, gate);
-    be.matmul(h, w.ffn_up, nullptr, up);
-    be.swiglu(gate, up, gate);
+    be.matmul_swiglu(h, w.ffn_gate, w.ffn_up, gate, up);
     be.matmul(gate, w.ffn_down, nullptr, proj);
   }
   be.add(x, proj, x);

@@ -79,6 +79,12 @@ class CudaBackend final : public backend::Backend {
                     const Tensor& out) override;
   void rope(const Tensor& x, const Tensor& positions, const RopeTable& table) override;
   void matmul(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out) override;
+  void matmul_many(const Tensor& x, std::span<const MatmulTarget> targets) override;
+  void rope_write_kv(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& positions,
+                     const RopeTable& table, const KvPool& pool, int64_t layer,
+                     const Tensor& slot_mapping) override;
+  void matmul_swiglu(const Tensor& x, const Tensor& w_gate, const Tensor& w_up, const Tensor& gate,
+                     const Tensor& up) override;
   void write_kv(const KvPool& pool, int64_t layer, const Tensor& k, const Tensor& v,
                 const Tensor& slot_mapping) override;
   void attention(const Tensor& q, const KvPool& pool, int64_t layer, const AttentionBatch& batch,

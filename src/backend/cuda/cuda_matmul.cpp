@@ -1,4 +1,6 @@
-// CudaBackend::matmul: out[n_out, n_tokens] = x[k, n_tokens] * w[k, n_out]^T (+ bias).
+// CudaBackend::matmul: out[n_out, n_tokens] = x[k, n_tokens] * w[k, n_out]^T (+ bias), and the
+// fused matmul_many (Q/K/V: one activation quantization, one launch per weight type) and
+// matmul_swiglu (gate and up rows read by the same block, silu(g)*u written) for decode steps.
 //  - n_tokens <= kMatvecMaxTokens (decode), any weight type: kernels/matvec.cu, weights
 //    dequantized in registers, f32 accumulation; one token on Q4_K/Q5_K/Q6_K/Q8_0 quantizes the
 //    activation to 8 bits once (into the 16-bit workspace), else f32 activations.
@@ -34,8 +36,9 @@ size_t elements_stride(const Tensor& t, size_t element_bytes, const char* what) 
 
 }  // namespace
 
-void CudaBackend::matmul(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out) {
-  activate();
+namespace {
+
+void check_matmul(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out) {
   backend::expect_type(x, Type::F32, "matmul", "x");
   const int64_t k = x.ne0();
   const int64_t n_tokens = x.n_rows();
@@ -54,12 +57,23 @@ void CudaBackend::matmul(const Tensor& x, const Tensor& w, const Tensor* bias, c
     fail(ErrorCode::unsupported, "matmul: the CUDA backend cannot compute with {} weights",
          quant::name(w.type));
   }
+}
+
+const float* bias_data(const Tensor* bias) {
+  return bias != nullptr ? static_cast<const float*>(bias->data) : nullptr;
+}
+
+}  // namespace
+
+void CudaBackend::matmul(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out) {
+  activate();
+  check_matmul(x, w, bias, out);
+  const int64_t n_tokens = x.n_rows(), n_out = w.n_rows();
   if (n_tokens == 0 || n_out == 0) return;
-  const float* bias_data = bias != nullptr ? static_cast<const float*>(bias->data) : nullptr;
   if (n_tokens <= kMatvecMaxTokens) {
     // The prefill operands' workspace is free during a decode matmul: it holds the activation
     // quantized to 8 bits once per call (stream-ordered, like the prefill's uses).
-    launch_matvec(x, w, bias_data, out, stream_.get(),
+    launch_matvec(x, w, bias_data(bias), out, stream_.get(),
                   static_cast<uint8_t*>(activations_16_.data()), activations_16_.size());
     return;
   }
@@ -68,7 +82,37 @@ void CudaBackend::matmul(const Tensor& x, const Tensor& w, const Tensor* bias, c
   } else {
     matmul_cublas_dequantized(x, w, out);
   }
-  if (bias_data != nullptr) launch_add_bias(bias_data, out, stream_.get());
+  if (bias != nullptr) launch_add_bias(bias_data(bias), out, stream_.get());
+}
+
+void CudaBackend::matmul_many(const Tensor& x, std::span<const MatmulTarget> targets) {
+  constexpr size_t kMaxTargets = 8;
+  if (x.n_rows() > kMatvecMaxTokens || targets.size() > kMaxTargets) {
+    Backend::matmul_many(x, targets);
+    return;
+  }
+  activate();
+  MatvecTarget matvec[kMaxTargets];
+  for (size_t i = 0; i < targets.size(); ++i) {
+    check_matmul(x, *targets[i].w, targets[i].bias, *targets[i].out);
+    matvec[i] = {targets[i].w, bias_data(targets[i].bias), targets[i].out};
+  }
+  launch_matvec_many(x, std::span(matvec, targets.size()), stream_.get(),
+                     static_cast<uint8_t*>(activations_16_.data()), activations_16_.size());
+}
+
+void CudaBackend::matmul_swiglu(const Tensor& x, const Tensor& w_gate, const Tensor& w_up,
+                                const Tensor& gate, const Tensor& up) {
+  activate();
+  if (x.n_rows() <= kMatvecMaxTokens) {
+    check_matmul(x, w_gate, nullptr, gate);
+    check_matmul(x, w_up, nullptr, up);
+    if (launch_matvec_gated(x, w_gate, w_up, gate, stream_.get(),
+                            static_cast<uint8_t*>(activations_16_.data()), activations_16_.size())) {
+      return;
+    }
+  }
+  Backend::matmul_swiglu(x, w_gate, w_up, gate, up);
 }
 
 void CudaBackend::gemm(const void* w, size_t lda, const void* x, size_t ldb, cudaDataType type,

@@ -34,6 +34,14 @@ void CudaBackend::write_kv(const KvPool& pool, int64_t layer, const Tensor& k, c
   launch_write_kv(pool, layer, k, v, slot_mapping, device_error(), stream_.get());
 }
 
+void CudaBackend::rope_write_kv(const Tensor& q, const Tensor& k, const Tensor& v,
+                                const Tensor& positions, const RopeTable& table,
+                                const KvPool& pool, int64_t layer, const Tensor& slot_mapping) {
+  activate();
+  launch_rope_write_kv(q, k, v, positions, table, pool, layer, slot_mapping, device_error(),
+                       stream_.get());
+}
+
 void CudaBackend::attention(const Tensor& q, const KvPool& pool, int64_t layer,
                             const AttentionBatch& batch, float scale, const Tensor& out) {
   activate();

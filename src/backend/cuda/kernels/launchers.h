@@ -8,6 +8,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <span>
 
 #include "backend/cuda/device_error.h"
 #include "backend/cuda/launch_check.h"
@@ -80,6 +81,21 @@ void launch_scale(const Tensor& x, float factor, const Tensor& out, cudaStream_t
 inline constexpr int64_t kMatvecMaxTokens = 8;
 void launch_matvec(const Tensor& x, const Tensor& w, const float* bias, const Tensor& out,
                    cudaStream_t stream, uint8_t* scratch = nullptr, size_t scratch_bytes = 0);
+// Several weights of one input x (Q/K/V): one token's activation quantized once, and weights of
+// one type read by one launch (up to three per launch). Shapes checked by the caller.
+struct MatvecTarget {
+  const Tensor* w;
+  const float* bias;  // or null
+  const Tensor* out;
+};
+void launch_matvec_many(const Tensor& x, std::span<const MatvecTarget> targets, cudaStream_t stream,
+                        uint8_t* scratch = nullptr, size_t scratch_bytes = 0);
+// out = silu(x w_gate^T) * (x w_up^T) in one launch (each block reads the same rows of both).
+// Returns false, launching nothing, when the weights' types, strides or alignment do not allow
+// it; the caller then runs two matvecs and the swiglu.
+bool launch_matvec_gated(const Tensor& x, const Tensor& w_gate, const Tensor& w_up,
+                         const Tensor& out, cudaStream_t stream, uint8_t* scratch = nullptr,
+                         size_t scratch_bytes = 0);
 
 // convert.cu: the prefill matmul's operands in 16 bits. Rows [row0, row0 + n_rows) of w
 // dequantized to dense f16 [w.ne0, n_rows] at `dst`; x rows to dense f16 or bf16 at `dst`.

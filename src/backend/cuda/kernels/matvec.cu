@@ -9,6 +9,8 @@
 // INGOT_MATVEC_ACT=f32 keeps f32 activations for one token (no 8-bit quantization);
 // INGOT_MATVEC_ACT=regs quantizes them per block in registers instead of once per call into the
 // caller's scratch (launch_quantize_x_q8), to compare the two.
+// launch_matvec_many quantizes one input once for several weights and reads up to three weights
+// of one type in one launch; launch_matvec_gated fuses the SwiGLU's gate, up and silu(g)*u.
 #include <cstdlib>
 #include <string>
 
@@ -47,6 +49,15 @@ bool per_block_activations_forced() {
   return forced;
 }
 
+// INGOT_MATVEC_FOUR_ROWS_FROM=N: one-token launches of >= N output rows use 4 rows per block.
+int64_t four_rows_min_out() {
+  static const int64_t n = [] {
+    const char* v = std::getenv("INGOT_MATVEC_FOUR_ROWS_FROM");
+    return v != nullptr ? std::atoll(v) : int64_t{4096};
+  }();
+  return n;
+}
+
 // The types whose staged unit has dot_q8 (matvec_units.cuh).
 bool has_dot_q8(Type type) {
   return type == Type::Q4_K || type == Type::Q5_K || type == Type::Q6_K || type == Type::Q8_0;
@@ -58,48 +69,127 @@ int matvec_unit_elements(Type type) {
   return quant::traits(type).block_elements == 1 ? 8 : 32;
 }
 
-void launch_matvec(const Tensor& x, const Tensor& w, const float* bias, const Tensor& out,
-                   cudaStream_t stream, uint8_t* scratch, size_t scratch_bytes) {
-  const int64_t n_tokens = x.n_rows(), n_out = w.n_rows(), k = x.ne0();
+namespace {
+
+void check_matvec_weight(int64_t n_tokens, const Tensor& w) {
   if (n_tokens > kMatvecMaxTokens) fail_argument("matmul", "matvec takes at most 8 tokens");
-  if (n_tokens == 0 || n_out == 0) return;
   if (!is_weight_type_supported(w.type)) {
     fail_unsupported("matmul", "the CUDA backend cannot compute with " +
                                    std::string(quant::name(w.type)) + " weights");
   }
+}
+
+MatvecArgs make_args(const Tensor& x, const Tensor& w, const float* bias, const Tensor& out) {
+  const int64_t k = x.ne0();
   MatvecArgs args{};
   args.w = static_cast<const uint8_t*>(w.data);
   args.w_stride = w.row_stride;
   args.row_bytes = static_cast<int64_t>(quant::row_bytes(w.type, static_cast<uint64_t>(k)));
-  args.n_out = n_out;
+  args.n_out = w.n_rows();
   args.k = k;
   args.x = static_cast<const float*>(x.data);
   args.x_stride = x.row_stride / 4;
-  args.n_tokens = static_cast<int>(n_tokens);
+  args.n_tokens = static_cast<int>(x.n_rows());
   args.bias = bias;
   args.out = static_cast<float*>(out.data);
   args.out_stride = out.row_stride / 4;
   args.q8_activations = !f32_activations_forced();
+  args.four_rows_min_out = four_rows_min_out();
+  return args;
+}
 
-  const bool staged = !fallback_forced() && aligned16(w.data) && w.row_stride % 16 == 0 &&
-                      args.row_bytes % 16 == 0 && aligned16(x.data) && x.row_stride % 16 == 0 &&
-                      k % matvec_unit_elements(w.type) == 0;
-  if (!staged) return launch_matvec_fallback(w.type, args, stream);
-  if (n_tokens == 1 && args.q8_activations && has_dot_q8(w.type) &&
-      !per_block_activations_forced() && aligned16(scratch) &&
-      matvec_xq8_bytes(k) <= scratch_bytes) {
-    launch_quantize_x_q8(args.x, k, scratch, stream);
-    args.xq = scratch;
-  }
-  switch (w.type) {
+// The staged kernels take 16-byte aligned rows of whole units.
+bool staged_fits(const Tensor& x, const Tensor& w, const MatvecArgs& args) {
+  return !fallback_forced() && aligned16(w.data) && w.row_stride % 16 == 0 &&
+         args.row_bytes % 16 == 0 && aligned16(x.data) && x.row_stride % 16 == 0 &&
+         x.ne0() % matvec_unit_elements(w.type) == 0;
+}
+
+// Whether one token's activation is quantized once into `scratch` for a weight of `type`.
+bool quantizes_once(const MatvecArgs& args, Type type, const uint8_t* scratch, size_t scratch_bytes) {
+  return args.n_tokens == 1 && args.q8_activations && has_dot_q8(type) &&
+         !per_block_activations_forced() && aligned16(scratch) &&
+         matvec_xq8_bytes(args.k) <= scratch_bytes;
+}
+
+void launch_staged_family(Type type, const MatvecArgs& args, cudaStream_t stream) {
+  switch (type) {
     case Type::F32:
     case Type::F16:
-    case Type::BF16: return launch_matvec_float(w.type, args, stream);
+    case Type::BF16: return launch_matvec_float(type, args, stream);
     case Type::Q4_K:
     case Type::Q5_K:
-    case Type::Q6_K: return launch_matvec_kquant(w.type, args, stream);
-    default: return launch_matvec_quant(w.type, args, stream);
+    case Type::Q6_K: return launch_matvec_kquant(type, args, stream);
+    default: return launch_matvec_quant(type, args, stream);
   }
+}
+
+}  // namespace
+
+void launch_matvec(const Tensor& x, const Tensor& w, const float* bias, const Tensor& out,
+                   cudaStream_t stream, uint8_t* scratch, size_t scratch_bytes) {
+  const MatvecTarget target{&w, bias, &out};
+  launch_matvec_many(x, std::span(&target, 1), stream, scratch, scratch_bytes);
+}
+
+void launch_matvec_many(const Tensor& x, std::span<const MatvecTarget> targets, cudaStream_t stream,
+                        uint8_t* scratch, size_t scratch_bytes) {
+  const int64_t n_tokens = x.n_rows();
+  for (const MatvecTarget& t : targets) check_matvec_weight(n_tokens, *t.w);
+  if (n_tokens == 0) return;
+  bool quantized = false;  // x is in `scratch` as 8-bit units
+  MatvecArgs pending{};    // a staged launch that more segments of its type may join
+  Type pending_type = Type::F32;
+  bool has_pending = false;
+  auto flush = [&] {
+    if (has_pending) launch_staged_family(pending_type, pending, stream);
+    has_pending = false;
+  };
+  for (const MatvecTarget& t : targets) {
+    if (t.w->n_rows() == 0) continue;
+    MatvecArgs args = make_args(x, *t.w, t.bias, *t.out);
+    if (!staged_fits(x, *t.w, args)) {
+      launch_matvec_fallback(t.w->type, args, stream);
+      continue;
+    }
+    if (quantizes_once(args, t.w->type, scratch, scratch_bytes)) {
+      if (!quantized) launch_quantize_x_q8(args.x, args.k, scratch, stream);
+      quantized = true;
+      args.xq = scratch;
+    }
+    if (has_pending && pending_type == t.w->type && pending.n_more < kMatvecMaxSegments - 1) {
+      pending.more[pending.n_more++] = {args.w, args.w_stride, args.n_out, args.bias, args.out,
+                                        args.out_stride};
+      continue;
+    }
+    flush();
+    pending = args;
+    pending_type = t.w->type;
+    has_pending = true;
+  }
+  flush();
+}
+
+bool launch_matvec_gated(const Tensor& x, const Tensor& w_gate, const Tensor& w_up,
+                         const Tensor& out, cudaStream_t stream, uint8_t* scratch,
+                         size_t scratch_bytes) {
+  const int64_t n_tokens = x.n_rows();
+  check_matvec_weight(n_tokens, w_gate);
+  check_matvec_weight(n_tokens, w_up);
+  if (w_gate.type != w_up.type || w_gate.row_stride != w_up.row_stride ||
+      w_gate.ne0() != w_up.ne0() || w_gate.n_rows() != w_up.n_rows() || !aligned16(w_up.data)) {
+    return false;
+  }
+  MatvecArgs args = make_args(x, w_gate, nullptr, out);
+  if (!staged_fits(x, w_gate, args)) return false;
+  if (n_tokens == 0 || args.n_out == 0) return true;
+  args.w_up = static_cast<const uint8_t*>(w_up.data);
+  if (quantizes_once(args, w_gate.type, scratch, scratch_bytes)) {
+    launch_quantize_x_q8(args.x, args.k, scratch, stream);
+    args.xq = scratch;
+  }
+  launch_staged_family(w_gate.type, args, stream);
+  return true;
 }
 
 }  // namespace ingot::cuda

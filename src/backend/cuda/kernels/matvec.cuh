@@ -30,7 +30,26 @@ struct MatvecArgs {
   // One token, 8-bit activations quantized once for the whole call by launch_quantize_x_q8
   // (layout below), or null: then each block quantizes its threads' units in registers.
   const uint8_t* xq;
+  // More weights of the same type and k read by the same launch (Q/K/V): the blocks of w come
+  // first, then those of more[0], more[1]; each has its own rows, bias and output.
+  struct Segment {
+    const uint8_t* w;
+    size_t w_stride;
+    int64_t n_out;
+    const float* bias;
+    float* out;
+    size_t out_stride;
+  };
+  Segment more[2];
+  int n_more;
+  // Gated (SwiGLU): w holds the gate rows, w_up the up rows (same stride), and
+  // out = silu(x w^T) * (x w_up^T); no bias, no segments.
+  const uint8_t* w_up;
+  // One token: 4 rows per block from this many output rows on (else 2), so that every SM of a
+  // large GPU still gets several blocks. 4096 unless INGOT_MATVEC_FOUR_ROWS_FROM says otherwise.
+  int64_t four_rows_min_out;
 };
+inline constexpr int kMatvecMaxSegments = 3;
 
 // The one-token activation quantized to 8 bits per 32-element unit (XQ8 of matvec_units.cuh),
 // k a multiple of 32, at a 16-aligned `xq`: k int8 values, then per unit an int2 {f32 bits of
@@ -42,6 +61,7 @@ inline size_t matvec_xq8_bytes(int64_t k) {
 void launch_quantize_x_q8(const float* x, int64_t k, uint8_t* xq, cudaStream_t stream);
 
 // Staged kernels (matvec_staged.cuh) per family; each throws for a type outside its family.
+// Segments and the gated form need the staged kernels.
 void launch_matvec_float(quant::Type type, const MatvecArgs& args, cudaStream_t stream);
 void launch_matvec_quant(quant::Type type, const MatvecArgs& args, cudaStream_t stream);
 void launch_matvec_kquant(quant::Type type, const MatvecArgs& args, cudaStream_t stream);
