@@ -10,7 +10,8 @@
 # runs compute-sanitizer on the matvec tests. INGOT_DECODE_TESTS: a gtest filter for the tests
 # step; INGOT_DECODE_F32_MODELS: models benched again with INGOT_MATVEC_ACT=f32 (f32 one-token
 # activations instead of 8-bit); INGOT_DECODE_ACT_MODELS: "act:preset:type[:untied]" entries
-# benched again with INGOT_MATVEC_ACT=act (e.g. regs: 8-bit activations quantized per block).
+# benched again with INGOT_MATVEC_ACT=act (e.g. regs: 8-bit activations quantized per block);
+# INGOT_DECODE_ENV_MODELS: "NAME=VALUE@preset:type[:untied]" entries benched again with that variable.
 # Tables and log tails go to $OUT (<= 8 files).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -87,6 +88,12 @@ if has_step bench; then
     f=$(model_file "$spec")
     INGOT_MATVEC_ACT=f32 "$bin/ingot" bench -m "$f" --backend cuda -p 0 -n 128 -r 3 >"$out/bench.txt.tmp" 2>"$out/bench.log"
     echo "bench $spec INGOT_MATVEC_ACT=f32: rc=$?" | tee -a "$out/summary.txt" "$out/bench.txt"
+    grep -E "tg|model" "$out/bench.txt.tmp" | tee -a "$out/bench.txt"
+  done
+  for entry in ${INGOT_DECODE_ENV_MODELS:-}; do  # NAME=VALUE@spec: the same with that env var
+    f=$(model_file "${entry#*@}")
+    env "${entry%%@*}" "$bin/ingot" bench -m "$f" --backend cuda -p 0 -n 128 -r 3 >"$out/bench.txt.tmp" 2>"$out/bench.log"
+    echo "bench ${entry#*@} ${entry%%@*}: rc=$?" | tee -a "$out/summary.txt" "$out/bench.txt"
     grep -E "tg|model" "$out/bench.txt.tmp" | tee -a "$out/bench.txt"
   done
   for entry in ${INGOT_DECODE_ACT_MODELS:-}; do  # act:spec, the same with INGOT_MATVEC_ACT=act

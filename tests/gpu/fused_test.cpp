@@ -160,5 +160,48 @@ TEST(GpuFused, RopeWriteKvEqualsRopeThenWriteKv) {
   gpu().synchronize();  // no device error: the negative slot is skipped
 }
 
+// A one-row norm also writes its output in 8 bits for the matmul right after it (the CUDA
+// backend skips that matmul's own quantization): the results must be bit-identical to the
+// same ops with another op in between (which makes the matmul quantize again).
+TEST(GpuFused, NormsQuantizedOutputFeedsTheNextMatmul) {
+  const int64_t d = 4096, n_out = 1024, n_ff = 2048;
+  const auto x = random_floats(static_cast<size_t>(d), 41, -3.0f, 3.0f);
+  const auto res = random_floats(static_cast<size_t>(d), 42);
+  const auto nw = random_floats(static_cast<size_t>(d), 43, 0.5f, 1.5f);
+  Pair norm_w = make_f32(nw, d);
+  for (Type type : {Type::Q4_K, Type::Q6_K, Type::Q8_0, Type::Q5_K, Type::F16}) {
+    SCOPED_TRACE(quant::name(type));
+    const Weight w = make_weight(type, d, n_out, 44), g = make_weight(type, d, n_ff, 45),
+                 u = make_weight(type, d, n_ff, 46);
+    const Tensor wg = upload(w, type, d, n_out), gg = upload(g, type, d, n_ff), ug = upload(u, type, d, n_ff);
+    std::vector<float> got[3], want[3];
+    for (int pass = 0; pass < 2; ++pass) {  // 0: fused, 1: an op in between
+      Pair xt = make_f32(x, d), rt = make_f32(res, d);
+      Pair h = make_poisoned(Type::F32, Shape::of(d, 1));
+      Pair out = make_poisoned(Type::F32, Shape::of(n_out, 1));
+      Pair gate = make_poisoned(Type::F32, Shape::of(n_ff, 1)), up = make_poisoned(Type::F32, Shape::of(n_ff, 1));
+      Pair out2 = make_poisoned(Type::F32, Shape::of(n_out, 1));
+      gpu().rms_norm(xt.gpu, norm_w.gpu, 1e-5f, h.gpu);
+      if (pass == 1) gpu().synchronize();
+      gpu().matmul(h.gpu, wg, nullptr, out.gpu);
+      gpu().add_rms_norm(rt.gpu, xt.gpu, norm_w.gpu, 1e-5f, h.gpu);
+      if (pass == 1) gpu().synchronize();
+      gpu().matmul_swiglu(h.gpu, gg, ug, gate.gpu, up.gpu);
+      gpu().add_rms_norm(rt.gpu, xt.gpu, norm_w.gpu, 1e-5f, h.gpu);
+      if (pass == 1) gpu().synchronize();
+      const Target t[] = {{&wg, nullptr, &out2.gpu}};
+      gpu().matmul_many(h.gpu, t);
+      auto& dst = pass == 0 ? got : want;
+      dst[0] = read_gpu(out.gpu), dst[1] = read_gpu(gate.gpu), dst[2] = read_gpu(out2.gpu);
+    }
+    const char* names[] = {"rms_norm -> matmul", "add_rms_norm -> matmul_swiglu", "add_rms_norm -> matmul_many"};
+    for (int i = 0; i < 3; ++i) {
+      const bool same = same_bits(got[i], want[i]);
+      record(ResultRow{names[i], std::string(quant::name(type)), shape_text(d, 1), same ? 0.0 : 1.0, 0.0, same});
+      EXPECT_TRUE(same) << names[i] << ": relative difference " << relative_error(got[i], want[i]);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ingot::gpu_test

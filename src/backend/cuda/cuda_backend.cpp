@@ -85,6 +85,7 @@ CudaBackend::~CudaBackend() {
 }
 
 void CudaBackend::activate() const {
+  ++ops_;
   int current = -1;
   check_cuda(cudaGetDevice(&current), "cudaGetDevice");
   if (current != device_) check_cuda(cudaSetDevice(device_), "cudaSetDevice");

@@ -110,7 +110,22 @@ class CudaBackend final : public backend::Backend {
 
  private:
   // Makes device_ current on the calling thread (ops may come from another thread than load).
+  // Every public entry calls it first, so it also counts them (ops_).
   void activate() const;
+  // The one-row output of the last norm, also written in 8 bits into activations_16_
+  // (kernels/xq8.cuh) for the matmul right after it: valid only for the op call that follows
+  // the norm's (no op in between can have changed x or the workspace).
+  mutable uint64_t ops_ = 0;
+  struct NormQ8 {
+    const void* data = nullptr;
+    int64_t k = 0;
+    uint64_t op = 0;
+  } norm_q8_;
+  // Scratch for a norm's 8-bit output when `out` is one row the matvec could use, else null.
+  uint8_t* norm_q8_scratch(const Tensor& out);
+  void remember_norm_q8(const Tensor& out, bool written);
+  // Whether x is the previous op's norm output, already in 8 bits in activations_16_.
+  bool x_in_scratch(const Tensor& x) const;
   // Waits for the compute stream, then throws the first error kernels recorded, if any.
   void wait_and_check();
   // reserve()'s part for graphs (dropped) and the sampler's scratch (cuda_sample.cpp).

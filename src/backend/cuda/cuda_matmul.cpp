@@ -74,7 +74,8 @@ void CudaBackend::matmul(const Tensor& x, const Tensor& w, const Tensor* bias, c
     // The prefill operands' workspace is free during a decode matmul: it holds the activation
     // quantized to 8 bits once per call (stream-ordered, like the prefill's uses).
     launch_matvec(x, w, bias_data(bias), out, stream_.get(),
-                  static_cast<uint8_t*>(activations_16_.data()), activations_16_.size());
+                  static_cast<uint8_t*>(activations_16_.data()), activations_16_.size(),
+                  x_in_scratch(x));
     return;
   }
   if (w.type == Type::F32 || w.type == Type::F16 || w.type == Type::BF16) {
@@ -92,13 +93,14 @@ void CudaBackend::matmul_many(const Tensor& x, std::span<const MatmulTarget> tar
     return;
   }
   activate();
+  const bool quantized = x_in_scratch(x);
   MatvecTarget matvec[kMaxTargets];
   for (size_t i = 0; i < targets.size(); ++i) {
     check_matmul(x, *targets[i].w, targets[i].bias, *targets[i].out);
     matvec[i] = {targets[i].w, bias_data(targets[i].bias), targets[i].out};
   }
   launch_matvec_many(x, std::span(matvec, targets.size()), stream_.get(),
-                     static_cast<uint8_t*>(activations_16_.data()), activations_16_.size());
+                     static_cast<uint8_t*>(activations_16_.data()), activations_16_.size(), quantized);
 }
 
 void CudaBackend::matmul_swiglu(const Tensor& x, const Tensor& w_gate, const Tensor& w_up,
@@ -108,7 +110,8 @@ void CudaBackend::matmul_swiglu(const Tensor& x, const Tensor& w_gate, const Ten
     check_matmul(x, w_gate, nullptr, gate);
     check_matmul(x, w_up, nullptr, up);
     if (launch_matvec_gated(x, w_gate, w_up, gate, stream_.get(),
-                            static_cast<uint8_t*>(activations_16_.data()), activations_16_.size())) {
+                            static_cast<uint8_t*>(activations_16_.data()), activations_16_.size(),
+                            x_in_scratch(x))) {
       return;
     }
   }

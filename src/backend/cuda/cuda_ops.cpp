@@ -2,6 +2,7 @@
 // types and shapes) on the compute stream, with the device error word for device-side checks.
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/kernels/launchers.h"
+#include "backend/cuda/kernels/matvec.cuh"
 #include "core/checked_math.h"
 #include "core/error.h"
 
@@ -12,15 +13,32 @@ void CudaBackend::embed(const Tensor& ids, const Tensor& weight, const Tensor& o
   launch_embed(ids, weight, out, device_error(), stream_.get());
 }
 
+uint8_t* CudaBackend::norm_q8_scratch(const Tensor& out) {
+  const bool fits = out.n_rows() == 1 && out.ne0() % 32 == 0 &&
+                    matvec_xq8_bytes(out.ne0()) <= activations_16_.size() &&
+                    reinterpret_cast<uintptr_t>(activations_16_.data()) % 16 == 0;
+  return fits ? static_cast<uint8_t*>(activations_16_.data()) : nullptr;
+}
+
+void CudaBackend::remember_norm_q8(const Tensor& out, bool written) {
+  norm_q8_ = written ? NormQ8{out.data, out.ne0(), ops_} : NormQ8{};
+}
+
+bool CudaBackend::x_in_scratch(const Tensor& x) const {
+  return norm_q8_.data != nullptr && norm_q8_.op + 1 == ops_ && x.data == norm_q8_.data &&
+         x.ne0() == norm_q8_.k && x.n_rows() == 1;
+}
+
 void CudaBackend::rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& out) {
   activate();
-  launch_rms_norm(x, weight, eps, out, stream_.get());
+  remember_norm_q8(out, launch_rms_norm(x, weight, eps, out, stream_.get(), norm_q8_scratch(out)));
 }
 
 void CudaBackend::add_rms_norm(const Tensor& residual, const Tensor& x, const Tensor& weight,
                                float eps, const Tensor& out) {
   activate();
-  launch_add_rms_norm(residual, x, weight, eps, out, stream_.get());
+  remember_norm_q8(out, launch_add_rms_norm(residual, x, weight, eps, out, stream_.get(),
+                                            norm_q8_scratch(out)));
 }
 
 void CudaBackend::rope(const Tensor& x, const Tensor& positions, const RopeTable& table) {

@@ -35,10 +35,13 @@ void launch_embed(const Tensor& ids, const Tensor& weight, const Tensor& out,
 
 // rms_norm.cu: out = x / rms(x) * weight (out may alias x); residual += x then the same;
 // and the gathered form used by logits: out[i] = rms_norm(x[rows[i]]) * weight.
-void launch_rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& out,
-                     cudaStream_t stream);
-void launch_add_rms_norm(const Tensor& residual, const Tensor& x, const Tensor& weight, float eps,
-                         const Tensor& out, cudaStream_t stream);
+// With `xq` (16-aligned, matvec_xq8_bytes(d)), a one-row output whose d is a multiple of 32 is
+// also written there in the 8-bit layout launch_quantize_x_q8 makes (the same values); the
+// return value says whether it was.
+bool launch_rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& out,
+                     cudaStream_t stream, uint8_t* xq = nullptr);
+bool launch_add_rms_norm(const Tensor& residual, const Tensor& x, const Tensor& weight, float eps,
+                         const Tensor& out, cudaStream_t stream, uint8_t* xq = nullptr);
 void launch_gather_rms_norm(const Tensor& x, const Tensor& rows, const Tensor& weight, float eps,
                             const Tensor& out, DeviceErrorWord* error, cudaStream_t stream);
 
@@ -77,10 +80,12 @@ void launch_scale(const Tensor& x, float factor, const Tensor& out, cudaStream_t
 
 // matvec.cu: the decode matmul, out[n_out, n_tokens] = x * w^T (+ bias) for n_tokens <=
 // kMatvecMaxTokens; weights dequantized in registers. `scratch` (16-aligned, may be null): one
-// token's 8-bit activations go there when it holds matvec_xq8_bytes(k) (matvec.cuh).
+// token's 8-bit activations go there when it holds matvec_xq8_bytes(k) (matvec.cuh);
+// x_in_scratch: they are there already (written by the norm that produced x).
 inline constexpr int64_t kMatvecMaxTokens = 8;
 void launch_matvec(const Tensor& x, const Tensor& w, const float* bias, const Tensor& out,
-                   cudaStream_t stream, uint8_t* scratch = nullptr, size_t scratch_bytes = 0);
+                   cudaStream_t stream, uint8_t* scratch = nullptr, size_t scratch_bytes = 0,
+                   bool x_in_scratch = false);
 // Several weights of one input x (Q/K/V): one token's activation quantized once, and weights of
 // one type read by one launch (up to three per launch). Shapes checked by the caller.
 struct MatvecTarget {
@@ -89,13 +94,14 @@ struct MatvecTarget {
   const Tensor* out;
 };
 void launch_matvec_many(const Tensor& x, std::span<const MatvecTarget> targets, cudaStream_t stream,
-                        uint8_t* scratch = nullptr, size_t scratch_bytes = 0);
+                        uint8_t* scratch = nullptr, size_t scratch_bytes = 0,
+                        bool x_in_scratch = false);
 // out = silu(x w_gate^T) * (x w_up^T) in one launch (each block reads the same rows of both).
 // Returns false, launching nothing, when the weights' types, strides or alignment do not allow
 // it; the caller then runs two matvecs and the swiglu.
 bool launch_matvec_gated(const Tensor& x, const Tensor& w_gate, const Tensor& w_up,
                          const Tensor& out, cudaStream_t stream, uint8_t* scratch = nullptr,
-                         size_t scratch_bytes = 0);
+                         size_t scratch_bytes = 0, bool x_in_scratch = false);
 
 // convert.cu: the prefill matmul's operands in 16 bits. Rows [row0, row0 + n_rows) of w
 // dequantized to dense f16 [w.ne0, n_rows] at `dst`; x rows to dense f16 or bf16 at `dst`.

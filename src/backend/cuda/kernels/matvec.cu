@@ -49,13 +49,16 @@ bool per_block_activations_forced() {
   return forced;
 }
 
-// INGOT_MATVEC_FOUR_ROWS_FROM=N: one-token launches of >= N output rows use 4 rows per block.
-int64_t four_rows_min_out() {
-  static const int64_t n = [] {
+// One-token launches of at least this many output rows use 4 rows per block, else 2. Measured
+// on an H100 (docs/PERFORMANCE.md): quantized weights gain from 2 rows up to 4096 outputs
+// (8B Q4_K_M tg128 319 -> 328), F16 loses (174 -> 172). INGOT_MATVEC_FOUR_ROWS_FROM=N overrides.
+int64_t four_rows_min_out(Type type) {
+  static const int64_t forced = [] {
     const char* v = std::getenv("INGOT_MATVEC_FOUR_ROWS_FROM");
-    return v != nullptr ? std::atoll(v) : int64_t{4096};
+    return v != nullptr ? std::atoll(v) : int64_t{0};
   }();
-  return n;
+  if (forced > 0) return forced;
+  return quant::traits(type).block_elements == 1 ? 4096 : 8192;
 }
 
 // The types whose staged unit has dot_q8 (matvec_units.cuh).
@@ -94,7 +97,7 @@ MatvecArgs make_args(const Tensor& x, const Tensor& w, const float* bias, const 
   args.out = static_cast<float*>(out.data);
   args.out_stride = out.row_stride / 4;
   args.q8_activations = !f32_activations_forced();
-  args.four_rows_min_out = four_rows_min_out();
+  args.four_rows_min_out = four_rows_min_out(w.type);
   return args;
 }
 
@@ -127,17 +130,17 @@ void launch_staged_family(Type type, const MatvecArgs& args, cudaStream_t stream
 }  // namespace
 
 void launch_matvec(const Tensor& x, const Tensor& w, const float* bias, const Tensor& out,
-                   cudaStream_t stream, uint8_t* scratch, size_t scratch_bytes) {
+                   cudaStream_t stream, uint8_t* scratch, size_t scratch_bytes, bool x_in_scratch) {
   const MatvecTarget target{&w, bias, &out};
-  launch_matvec_many(x, std::span(&target, 1), stream, scratch, scratch_bytes);
+  launch_matvec_many(x, std::span(&target, 1), stream, scratch, scratch_bytes, x_in_scratch);
 }
 
 void launch_matvec_many(const Tensor& x, std::span<const MatvecTarget> targets, cudaStream_t stream,
-                        uint8_t* scratch, size_t scratch_bytes) {
+                        uint8_t* scratch, size_t scratch_bytes, bool x_in_scratch) {
   const int64_t n_tokens = x.n_rows();
   for (const MatvecTarget& t : targets) check_matvec_weight(n_tokens, *t.w);
   if (n_tokens == 0) return;
-  bool quantized = false;  // x is in `scratch` as 8-bit units
+  bool quantized = x_in_scratch;  // x is in `scratch` as 8-bit units
   MatvecArgs pending{};    // a staged launch that more segments of its type may join
   Type pending_type = Type::F32;
   bool has_pending = false;
@@ -172,7 +175,7 @@ void launch_matvec_many(const Tensor& x, std::span<const MatvecTarget> targets, 
 
 bool launch_matvec_gated(const Tensor& x, const Tensor& w_gate, const Tensor& w_up,
                          const Tensor& out, cudaStream_t stream, uint8_t* scratch,
-                         size_t scratch_bytes) {
+                         size_t scratch_bytes, bool x_in_scratch) {
   const int64_t n_tokens = x.n_rows();
   check_matvec_weight(n_tokens, w_gate);
   check_matvec_weight(n_tokens, w_up);
@@ -185,7 +188,7 @@ bool launch_matvec_gated(const Tensor& x, const Tensor& w_gate, const Tensor& w_
   if (n_tokens == 0 || args.n_out == 0) return true;
   args.w_up = static_cast<const uint8_t*>(w_up.data);
   if (quantizes_once(args, w_gate.type, scratch, scratch_bytes)) {
-    launch_quantize_x_q8(args.x, args.k, scratch, stream);
+    if (!x_in_scratch) launch_quantize_x_q8(args.x, args.k, scratch, stream);
     args.xq = scratch;
   }
   launch_staged_family(w_gate.type, args, stream);

@@ -46,7 +46,8 @@ struct MatvecArgs {
   // out = silu(x w^T) * (x w_up^T); no bias, no segments.
   const uint8_t* w_up;
   // One token: 4 rows per block from this many output rows on (else 2), so that every SM of a
-  // large GPU still gets several blocks. 4096 unless INGOT_MATVEC_FOUR_ROWS_FROM says otherwise.
+  // large GPU still gets several blocks (matvec.cu four_rows_min_out: 4096 for float weights,
+  // 8192 for quantized ones).
   int64_t four_rows_min_out;
 };
 inline constexpr int kMatvecMaxSegments = 3;

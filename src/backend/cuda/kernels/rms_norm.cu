@@ -10,6 +10,7 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels/common.cuh"
 #include "backend/cuda/kernels/launchers.h"
+#include "backend/cuda/kernels/xq8.cuh"
 
 namespace ingot::cuda {
 namespace {
@@ -31,6 +32,7 @@ struct NormArgs {
   float* out;
   size_t out_stride;
   DeviceErrorWord* error;
+  uint8_t* xq;  // one row, modes 0 and 1: the output also in the 8-bit layout (xq8.cuh), or null
 };
 
 // mode 0: out = norm(x); 1: residual += x, out = norm(residual); 2: out[i] = norm(x[rows[i]]).
@@ -111,11 +113,14 @@ __global__ void __launch_bounds__(kVecThreads) rms_norm_vec_kernel(const NormArg
 #pragma unroll
   for (int p = 0; p < kPer; ++p) {
     const int i = threadIdx.x + p * kVecThreads;
+    float4 r = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
     if (i < n4) {
       const float4 e = v[p], w = w4[i];
-      o[i] = make_float4(__fmul_rn(__fmul_rn(e.x, inv), w.x), __fmul_rn(__fmul_rn(e.y, inv), w.y),
-                         __fmul_rn(__fmul_rn(e.z, inv), w.z), __fmul_rn(__fmul_rn(e.w, inv), w.w));
+      r = make_float4(__fmul_rn(__fmul_rn(e.x, inv), w.x), __fmul_rn(__fmul_rn(e.y, inv), w.y),
+                      __fmul_rn(__fmul_rn(e.z, inv), w.z), __fmul_rn(__fmul_rn(e.w, inv), w.w));
+      o[i] = r;
     }
+    if (kMode != 2 && a.xq != nullptr) xq8::store_unit(r, i < n4, i, n4 / 8, a.xq);  // whole warps
   }
 }
 
@@ -146,46 +151,55 @@ void check_weight(const Tensor& weight, int64_t d, const char* op) {
   backend::expect_rows(weight, d, 1, op, "weight");
 }
 
+// The 8-bit copy of a one-row output goes to xq when the vector kernel runs and d is whole units.
+uint8_t* xq_for(uint8_t* xq, int64_t n_rows, int64_t d) {
+  return n_rows == 1 && d % 32 == 0 ? xq : nullptr;
+}
+
 }  // namespace
 
-void launch_rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& out,
-                     cudaStream_t stream) {
+bool launch_rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& out,
+                     cudaStream_t stream, uint8_t* xq) {
   backend::expect_type(x, Type::F32, "rms_norm", "x");
   backend::expect_type(out, Type::F32, "rms_norm", "out");
   backend::expect_rows(out, x.ne0(), x.n_rows(), "rms_norm", "out");
   check_weight(weight, x.ne0(), "rms_norm");
-  if (x.n_rows() == 0 || x.ne0() == 0) return;
+  if (x.n_rows() == 0 || x.ne0() == 0) return false;
   const NormArgs vec{nullptr, 0, static_cast<const float*>(x.data), x.row_stride / 4, nullptr, 0,
                      static_cast<const float*>(weight.data), x.ne0(), eps,
-                     static_cast<float*>(out.data), out.row_stride / 4, nullptr};
-  if (launch_vec<0>(vec, x.n_rows(), stream)) return;
+                     static_cast<float*>(out.data), out.row_stride / 4, nullptr,
+                     xq_for(xq, x.n_rows(), x.ne0())};
+  if (launch_vec<0>(vec, x.n_rows(), stream)) return vec.xq != nullptr;
   rms_norm_kernel<0><<<static_cast<unsigned>(x.n_rows()), kThreads, 0, stream>>>(
       nullptr, 0, static_cast<const float*>(x.data), x.row_stride / 4, nullptr, 0,
       static_cast<const float*>(weight.data), x.ne0(), eps, static_cast<float*>(out.data),
       out.row_stride / 4, nullptr);
   check_last_launch("rms_norm_kernel");
+  return false;
 }
 
-void launch_add_rms_norm(const Tensor& residual, const Tensor& x, const Tensor& weight, float eps,
-                         const Tensor& out, cudaStream_t stream) {
+bool launch_add_rms_norm(const Tensor& residual, const Tensor& x, const Tensor& weight, float eps,
+                         const Tensor& out, cudaStream_t stream, uint8_t* xq) {
   backend::expect_type(residual, Type::F32, "add_rms_norm", "residual");
   backend::expect_type(x, Type::F32, "add_rms_norm", "x");
   backend::expect_rows(x, residual.ne0(), residual.n_rows(), "add_rms_norm", "x");
   backend::expect_type(out, Type::F32, "add_rms_norm", "out");
   backend::expect_rows(out, residual.ne0(), residual.n_rows(), "add_rms_norm", "out");
   check_weight(weight, x.ne0(), "add_rms_norm");
-  if (x.n_rows() == 0 || x.ne0() == 0) return;
+  if (x.n_rows() == 0 || x.ne0() == 0) return false;
   const NormArgs vec{static_cast<float*>(residual.data), residual.row_stride / 4,
                      static_cast<const float*>(x.data), x.row_stride / 4, nullptr, 0,
                      static_cast<const float*>(weight.data), x.ne0(), eps,
-                     static_cast<float*>(out.data), out.row_stride / 4, nullptr};
-  if (launch_vec<1>(vec, x.n_rows(), stream)) return;
+                     static_cast<float*>(out.data), out.row_stride / 4, nullptr,
+                     xq_for(xq, x.n_rows(), x.ne0())};
+  if (launch_vec<1>(vec, x.n_rows(), stream)) return vec.xq != nullptr;
   rms_norm_kernel<1><<<static_cast<unsigned>(x.n_rows()), kThreads, 0, stream>>>(
       static_cast<float*>(residual.data), residual.row_stride / 4,
       static_cast<const float*>(x.data), x.row_stride / 4, nullptr, 0,
       static_cast<const float*>(weight.data), x.ne0(), eps, static_cast<float*>(out.data),
       out.row_stride / 4, nullptr);
   check_last_launch("rms_norm_kernel<add>");
+  return false;
 }
 
 void launch_gather_rms_norm(const Tensor& x, const Tensor& rows, const Tensor& weight, float eps,
@@ -203,7 +217,7 @@ void launch_gather_rms_norm(const Tensor& x, const Tensor& rows, const Tensor& w
   const NormArgs vec{nullptr, 0, static_cast<const float*>(x.data), x.row_stride / 4,
                      static_cast<const int32_t*>(rows.data), x.n_rows(),
                      static_cast<const float*>(weight.data), x.ne0(), eps,
-                     static_cast<float*>(out.data), out.row_stride / 4, error};
+                     static_cast<float*>(out.data), out.row_stride / 4, error, nullptr};
   if (launch_vec<2>(vec, n, stream)) return;
   rms_norm_kernel<2><<<static_cast<unsigned>(n), kThreads, 0, stream>>>(
       nullptr, 0, static_cast<const float*>(x.data), x.row_stride / 4,
