@@ -97,7 +97,7 @@ void CpuBackend::grow_thread_scratch(size_t n_floats) {
 }
 
 void CpuBackend::reserve(const WorkspacePlan& plan) {
-  // The largest quantized activation row is Q8_K-like: ~1.15 bytes per element; F32 is 4.
+  // Quantized activation rows take at most 1.25 bytes per element (act_q8_16.h); F32 is 4.
   const uint64_t act = checked_mul(static_cast<uint64_t>(plan.max_tokens),
                                    checked_mul(static_cast<uint64_t>(plan.max_row_elements), 4,
                                                "workspace", ErrorCode::out_of_range),

@@ -4,13 +4,16 @@
 //  - F32/F16/BF16 weights: weights are widened exactly to f32 in registers and multiplied with
 //    the f32 activations (no activation rounding); f32 FMA accumulation, 8 or 16 lanes then a
 //    horizontal sum. Error: |err| <= ~(k/lanes + log2(lanes)) * 2^-24 * sum|w_i x_i|.
-//  - quantized weights: each activation row is quantized once per call to the weight's
-//    vec_dot_type (Q8_0/Q8_K); then a task runs the tiled integer kernel of quant_tiles.h
-//    (Q8_0, Q4_K, Q6_K on AVX2: bit-identical to vec_dot) or quant's vec_dot per (row, token). Error is
-//    that of activation quantization: <= sum over blocks of (amax_block / 254) * sum|w_i|.
+//  - quantized weights: each activation row is quantized once per call to 8 bits: for Q8_0
+//    weights to act_q8_16.h's format (one f32 scale per 16 values), for the others to the
+//    weight's vec_dot_type (Q8_0/Q8_K); then a task runs the tiled integer kernel of
+//    quant_tiles.h (Q8_0, Q4_K, Q6_K on AVX2; Q4_K/Q6_K bit-identical to vec_dot) or the
+//    portable dot per (row, token). Error is that of activation quantization: <= sum over
+//    activation blocks of (amax_block / 254) * sum|w_i|.
 //  - types without a vec_dot: weight rows are dequantized per task into f32 and tiled.
 #include <algorithm>
 
+#include "backend/cpu/act_q8_16.h"
 #include "backend/cpu/cpu_backend.h"
 #include "core/checked_math.h"
 #include "core/error.h"
@@ -123,23 +126,35 @@ void CpuBackend::matmul_quantized(const Tensor& x, const Tensor& w, const Tensor
   const int64_t n_out = w.n_rows();
   const int64_t n_tokens = x.n_rows();
   const quant::TypeOps& wops = ops(w.type);
+  // The SIMD kernels (tiles, the AVX2 activation quantizer) run where quant's AVX2 path does.
+  const bool avx2 = kernels_.quant_tile != nullptr && quant::simd_path() == "avx2";
+  // The activation row format, its quantizer and the portable dot product.
   const Type act_type = wops.vec_dot_type;
-  const quant::VecDotFn vec_dot = wops.vec_dot;
-  const size_t act_row = dense_row_bytes(act_type, k);
+  size_t act_row = 0;
+  quant::QuantizeRowFn quantize = nullptr;
+  quant::VecDotFn vec_dot = wops.vec_dot;
+  if (w.type == Type::Q8_0) {
+    act_row = act_q8_16_row_bytes(k);
+    const ActQuantizeFn fast = avx2 ? avx2_quantize_act_q8_16() : nullptr;
+    quantize = fast != nullptr ? fast : quantize_act_q8_16;
+    vec_dot = dot_q8_0_act_q8_16;
+  } else if (act_type != Type::F32) {
+    act_row = dense_row_bytes(act_type, k);
+    quantize = quant::ops(act_type).quantize_row;
+    if (quantize == nullptr) {
+      fail(ErrorCode::unsupported, "matmul: cannot quantize activations to {}",
+           quant::name(act_type));
+    }
+  }
   const uint8_t* act = nullptr;
   size_t act_stride = 0;
-  if (act_type == Type::F32) {
+  if (quantize == nullptr) {
     act = static_cast<const uint8_t*>(x.data);
     act_stride = x.row_stride;
   } else {
     const size_t need = static_cast<size_t>(checked_mul(
         act_row, static_cast<uint64_t>(n_tokens), "matmul activations", ErrorCode::out_of_range));
     if (activation_scratch_.size() < need) activation_scratch_.resize(need);
-    const quant::QuantizeRowFn quantize = quant::ops(act_type).quantize_row;
-    if (quantize == nullptr) {
-      fail(ErrorCode::unsupported, "matmul: cannot quantize activations to {}",
-           quant::name(act_type));
-    }
     uint8_t* dst = activation_scratch_.data();
     for_ranges(static_cast<size_t>(n_tokens), 1, [&](size_t b, size_t e, size_t) {
       for (size_t t = b; t < e; ++t)
@@ -148,10 +163,7 @@ void CpuBackend::matmul_quantized(const Tensor& x, const Tensor& w, const Tensor
     act = dst;
     act_stride = act_row;
   }
-  // The tiled kernels reproduce quant's AVX2 vec_dot exactly; use them only where quant does.
-  const QuantTileFn tile = kernels_.quant_tile != nullptr && quant::simd_path() == "avx2"
-                               ? kernels_.quant_tile(w.type)
-                               : nullptr;
+  const QuantTileFn tile = avx2 ? kernels_.quant_tile(w.type) : nullptr;
   const size_t o_stride = out.row_stride / sizeof(float);
   const TaskGrid grid = make_grid(n_out, n_tokens, pool_.n_threads());
   for_tasks(grid.n_tasks(), [&](size_t task, size_t) {

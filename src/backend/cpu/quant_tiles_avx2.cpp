@@ -1,12 +1,15 @@
-// AVX2 tiles for Q8_0 (Q8_0 activations), Q4_K and Q6_K (Q8_K activations). Each mirrors
+// AVX2 tiles for Q8_0 (act_q8_16.h activations), Q4_K and Q6_K (Q8_K activations), and the
+// AVX2 quantizer of act_q8_16.h (bit-identical to the portable one). The K-quant tiles mirror
 // quant/vec_dot_avx2.cpp's per-(row, token) operation order exactly (same integer lanes, same
-// float products, fmadds and horizontal sum), with the weight-only work hoisted out of the
-// token loop: Q8_0 tiles 4 rows x 2 tokens (8 accumulators); the K-quants unpack one
-// super-block of one row (256 values in 8 registers, scales, mins) and reuse it for 4 tokens.
+// float products, fmadds and horizontal sum); every tile computes each (row, token) with the
+// same operations whatever the tile shape. Weight-only work is hoisted out of the token loop:
+// Q8_0 tiles 4 rows x 2 tokens (8 accumulators); the K-quants unpack one super-block of one
+// row (256 values in 8 registers, scales, mins) and reuse it for 4 tokens.
 #include "backend/cpu/quant_tiles.h"
 
 #if defined(__x86_64__)
 
+#include "backend/cpu/act_q8_16.h"
 #include "quant/blocks.h"
 
 #include <immintrin.h>
@@ -42,7 +45,10 @@ inline const Block* row_blocks(const uint8_t* base, size_t stride, int64_t i) {
   return reinterpret_cast<const Block*>(base + static_cast<size_t>(i) * stride);
 }
 
-// ---- Q8_0 x Q8_0: R rows x T tokens -------------------------------------------------------
+// ---- Q8_0 x ActQ8_16: R rows x T tokens ---------------------------------------------------
+// maddubs + madd leave the sums of values 0-15 in lanes 0-3 and of 16-31 in lanes 4-7, so the
+// two activation scales are applied as one vector [d0 x4, d1 x4] (two broadcast loads and a
+// blend per token and block, shared by the tile's rows).
 
 template <int R, int T>
 INGOT_AVX2 void q8_0_tile(int64_t n_blocks, const uint8_t* w, size_t ws, const uint8_t* a, size_t as, float* out,
@@ -53,11 +59,11 @@ INGOT_AVX2 void q8_0_tile(int64_t n_blocks, const uint8_t* w, size_t ws, const u
   const __m256i ones = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < n_blocks; ++b) {
     __m256i qy[T];
-    __m256 dy[T];  // scales broadcast once per block; dx * dy is the same float product as vec_dot's
+    __m256 dy[T];  // [d0 x4, d1 x4], built once per block and token
     for (int t = 0; t < T; ++t) {
-      const BlockQ8_0& y = row_blocks<BlockQ8_0>(a, as, t)[b];
+      const ActQ8_16& y = row_blocks<ActQ8_16>(a, as, t)[b];
       qy[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.qs));
-      dy[t] = _mm256_set1_ps(_cvtsh_ss(y.d));
+      dy[t] = _mm256_blend_ps(_mm256_broadcast_ss(&y.d[0]), _mm256_broadcast_ss(&y.d[1]), 0xf0);
     }
     for (int r = 0; r < R; ++r) {
       const BlockQ8_0& x = row_blocks<BlockQ8_0>(w, ws, r)[b];
@@ -72,6 +78,44 @@ INGOT_AVX2 void q8_0_tile(int64_t n_blocks, const uint8_t* w, size_t ws, const u
   }
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < T; ++t) out[static_cast<size_t>(t) * os + static_cast<size_t>(r)] = horizontal_sum(acc[r][t]);
+}
+
+INGOT_AVX2 inline __m256 abs_ps(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+
+INGOT_AVX2 inline float horizontal_max(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+// std::round (half away from zero), exactly: truncate, then step away from zero when the
+// dropped fraction is at least one half (adding 0.5 first would round 0.49999997 up).
+INGOT_AVX2 inline __m256 round_half_away(__m256 v) {
+  const __m256 truncated = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m256 fraction = abs_ps(_mm256_sub_ps(v, truncated));
+  const __m256 step = _mm256_or_ps(_mm256_and_ps(v, _mm256_set1_ps(-0.0f)), _mm256_set1_ps(1.0f));
+  const __m256 need = _mm256_cmp_ps(fraction, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+  return _mm256_add_ps(truncated, _mm256_and_ps(need, step));
+}
+
+INGOT_AVX2 void quantize_act_q8_16_avx2(const float* x, void* out, int64_t n) {
+  auto* blocks = static_cast<ActQ8_16*>(out);
+  for (int64_t b = 0; b < n / kActQ8Block; ++b, x += kActQ8Block) {
+    __m256i q[4];
+    for (int half = 0; half < 2; ++half) {
+      const __m256 v0 = _mm256_loadu_ps(x + 16 * half), v1 = _mm256_loadu_ps(x + 16 * half + 8);
+      const float d = horizontal_max(_mm256_max_ps(abs_ps(v0), abs_ps(v1))) / 127;
+      const __m256 id = _mm256_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+      blocks[b].d[half] = d;
+      q[2 * half] = _mm256_cvtps_epi32(round_half_away(_mm256_mul_ps(v0, id)));
+      q[2 * half + 1] = _mm256_cvtps_epi32(round_half_away(_mm256_mul_ps(v1, id)));
+    }
+    // 4 x 8 int32 (each within int8 range) -> 32 int8 in element order.
+    const __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(blocks[b].qs),
+                        _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+  }
 }
 
 // ---- Q4_K x Q8_K: 1 row x T tokens ---------------------------------------------------------
@@ -220,6 +264,8 @@ INGOT_AVX2 void k_quant_tile(int64_t k, const uint8_t* w, size_t ws, int64_t n_r
 
 }  // namespace
 
+ActQuantizeFn avx2_quantize_act_q8_16() { return quantize_act_q8_16_avx2; }
+
 QuantTileFn avx2_quant_tile(quant::Type weight_type) {
   switch (weight_type) {
     case quant::Type::Q8_0: return tile_q8_0;
@@ -235,6 +281,7 @@ QuantTileFn avx2_quant_tile(quant::Type weight_type) {
 
 namespace ingot::backend::cpu {
 QuantTileFn avx2_quant_tile(quant::Type) { return nullptr; }
+ActQuantizeFn avx2_quantize_act_q8_16() { return nullptr; }
 }  // namespace ingot::backend::cpu
 
 #endif
