@@ -10,6 +10,9 @@
 # INGOT_GPU_STEPS picks the steps (default "tests parity tiny sanitizers"); "large" synthesizes
 # the issue-8 benchmark files (8B Q4_K_M / Q8_0 / F16, 1B untied Q4_K_M; INGOT_GPU_LARGE lists a
 # subset as preset:type[:untied]) and benches them beside llama.cpp's recorded numbers.
+# INGOT_GPU_TESTS is a gtest filter for the tests step (default: all), INGOT_GPU_SANITIZE_TESTS
+# one for the sanitizers (default: their lists; timings, INGOT_GPU_SPEED, never run under them);
+# INGOT_GPU_BINARY=0 skips building the ingot binary when no step needs it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-$PWD/gpu-check-out}
@@ -93,7 +96,8 @@ start=$(date +%s)
 test_bin=$(find "$build" -name ingot_gpu_tests -type f -perm -u+x | head -1)
 test_rc=0
 if has_step tests; then
-  INGOT_GPU_TABLE="$out/table.txt" timeout $(($(left) - 20)) "$test_bin" --gtest_color=no >"$out/gpu-tests.log" 2>&1
+  INGOT_GPU_TABLE="$out/table.txt" timeout $(($(left) - 20)) "$test_bin" --gtest_color=no \
+    --gtest_filter="${INGOT_GPU_TESTS:-*}" >"$out/gpu-tests.log" 2>&1
   test_rc=$?
   log "ingot_gpu_tests: rc=$test_rc ($(($(date +%s) - start)) s); $(grep -E '^\[  (PASSED|FAILED)  \]' "$out/gpu-tests.log" | tr '\n' ' ')"
   grep -E '^\[  FAILED  \]|Failure|error' "$out/gpu-tests.log" | head -30 | tee -a "$out/summary.txt"
@@ -101,7 +105,9 @@ fi
 
 # --- the binary (after the tests, so a link problem cannot cost the test results) ---
 start=$(date +%s)
-if [ "$(left)" -gt 40 ]; then
+if [ "${INGOT_GPU_BINARY:-1}" = 0 ] && ! has_step parity && ! has_step tiny && ! has_step large; then
+  rc=skipped
+elif [ "$(left)" -gt 40 ]; then
   timeout $(($(left) - 10)) cmake --build "$build" --target ingot -j "$jobs" >"$out/build-ingot.log" 2>&1
   rc=$?
 else
@@ -197,8 +203,9 @@ for tool in memcheck racecheck; do
   if [ ! -x "$sanitizer" ] || [ "$(left)" -lt 60 ]; then log "$tool: skipped"; continue; fi
   filter='-*LargerThanOneDequantizedChunk*:*DeviceMemoryReturnsToBaseline*:*GpuEngine*'
   [ $tool = racecheck ] && filter='GpuRowwise.*:Shapes/GpuAttention.*:Shapes/GpuAttentionLong.*:GpuMatmul.Logits*'
+  [ -n "${INGOT_GPU_SANITIZE_TESTS:-}" ] && filter=$INGOT_GPU_SANITIZE_TESTS
   start=$(date +%s)
-  timeout $(($(left) - 30)) "$sanitizer" --tool $tool --error-exitcode 3 "$test_bin" \
+  timeout $(($(left) - 30)) env -u INGOT_GPU_SPEED "$sanitizer" --tool $tool --error-exitcode 3 "$test_bin" \
     --gtest_color=no --gtest_filter="$filter" >"$out/$tool.log" 2>&1
   rc=$?
   log "$tool: rc=$rc ($(($(date +%s) - start)) s); $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/$tool.log" | tail -1)"

@@ -1,9 +1,12 @@
 // Timings of the prefill matmul and of attention on the GPU (skipped unless INGOT_GPU_SPEED=1):
 // the matmul at 512 tokens on the weight shapes of the 8B (Llama 3.1) and 1B (Llama 3.2) models
 // for Q4_K, Q8_0 and F16 (dequantization alone and the whole op, TFLOP/s), and attention for a
-// 512-token prefill and long-context decodes, flash vs reference kernel, splits vs none. Weights
+// 512-token prefill and long-context decodes, flash vs reference kernel, splits vs none; and the
+// decode kernel against the flash kernel on one-row-per-sequence batches (8B and 1B shapes, 1 and
+// 32 sequences, contexts 8..4096, and 256-key buckets as in padded CUDA-graph steps), timed as
+// CUDA-graph replays of 20 launches (no host launch gaps) and as plain stream launches. Weights
 // repeat 64 quantized random rows (as `ingot synth` files repeat theirs). CUDA events around
-// `reps` launches after a warm-up; each line says milliseconds per call.
+// `reps` launches after a warm-up; each line says milliseconds (or microseconds) per call.
 #include <cuda_runtime.h>
 
 #include <cstdio>
@@ -185,9 +188,91 @@ TEST(GpuSpeed, Attention) {
                                b.stream(), options);
       });
     };
-    const double flash = run({false, 0}), one = run({false, 1}), reference = run({true, 0});
+    const double flash = run({false, 0, true}), one = run({false, 1, true}), reference = run({true, 0});
     std::printf("speed attention %-22s: flash %.3f ms, flash 1 split %.3f ms, reference %.3f ms (x%.1f)\n",
                 c.name, flash, one, reference, reference / flash);
+  }
+  std::fflush(stdout);
+}
+
+// Microseconds per call of f: a CUDA graph of `per_graph` calls captured on the backend's
+// stream, replayed `replays` times after one warm-up replay, between two events.
+double graph_us(const std::function<void()>& f, int per_graph = 20, int replays = 10) {
+  cuda::CudaBackend& b = speed_backend();
+  f();
+  b.synchronize();
+  cudaStream_t stream = b.stream();
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  EXPECT_EQ(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), cudaSuccess);
+  for (int i = 0; i < per_graph; ++i) f();
+  EXPECT_EQ(cudaStreamEndCapture(stream, &graph), cudaSuccess);
+  EXPECT_EQ(cudaGraphInstantiate(&exec, graph, 0), cudaSuccess);
+  EXPECT_EQ(cudaGraphLaunch(exec, stream), cudaSuccess);
+  b.synchronize();
+  cudaEvent_t start, stop;
+  cudaEventCreate(&start);
+  cudaEventCreate(&stop);
+  cudaEventRecord(start, stream);
+  for (int r = 0; r < replays; ++r) EXPECT_EQ(cudaGraphLaunch(exec, stream), cudaSuccess);
+  cudaEventRecord(stop, stream);
+  b.synchronize();
+  float ms = 0.0f;
+  cudaEventElapsedTime(&ms, start, stop);
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  return static_cast<double>(ms) * 1000.0 / (per_graph * replays);
+}
+
+TEST(GpuSpeed, DecodeAttention) {
+  if (!speed_enabled()) GTEST_SKIP() << "set INGOT_GPU_SPEED=1 to time";
+  cuda::CudaBackend& b = speed_backend();
+  struct Model {
+    const char* name;
+    int64_t head_dim, n_kv, group;
+  };
+  const Model models[] = {{"8B", 128, 8, 4}, {"1B", 64, 8, 4}};
+  struct Row {
+    int64_t n_seqs;
+    int32_t context;
+    int64_t max_context;  // 0: the context; else a padded step's bucket
+  };
+  const Row rows[] = {{1, 8, 0},      {1, 128, 0},    {1, 1024, 0},   {1, 4096, 0},
+                      {32, 8, 0},     {32, 128, 0},   {32, 1024, 0},  {32, 4096, 0},
+                      {1, 8, 256},    {1, 128, 256},  {32, 8, 256},   {32, 128, 256}};
+  std::printf("speed decode attention (us per call; graph = replay of 20 captured launches, stream = "
+              "back-to-back launches; GB/s = K/V bytes / decode graph time)\n");
+  std::printf("| model | seqs | context | max_context | decode graph | flash graph | flash / decode | "
+              "decode stream | flash stream | decode GB/s |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+  for (const Model& m : models) {
+    for (const Row& r : rows) {
+      AttentionSetup s;
+      setup_attention(s, m.head_dim, m.n_kv, m.group, r.n_seqs, r.context, 1);
+      if (r.max_context > 0) s.batch.max_context = r.max_context;
+      auto* error = static_cast<cuda::DeviceErrorWord*>(s.error_word.data);
+      const auto call = [&](bool flash) {
+        return [&, flash] {
+          cuda::launch_attention(s.q, s.pool.pool, 0, s.batch, 0.0f, s.out,
+                                 cuda::DeviceScratch{s.scratch.data(), s.scratch.size()}, error,
+                                 b.stream(), cuda::AttentionOptions{false, 0, flash});
+        };
+      };
+      const double decode_graph = graph_us(call(false)), flash_graph = graph_us(call(true));
+      const double decode_stream = time_ms(call(false), 50) * 1000.0;
+      const double flash_stream = time_ms(call(true), 50) * 1000.0;
+      const double bytes = 2.0 * static_cast<double>(r.n_seqs) * r.context * m.n_kv * m.head_dim * 2;
+      std::printf("| %s | %lld | %d | %lld | %.1f | %.1f | %.2fx | %.1f | %.1f | %.0f |\n", m.name,
+                  static_cast<long long>(r.n_seqs), r.context,
+                  static_cast<long long>(r.max_context > 0 ? r.max_context : r.context), decode_graph,
+                  flash_graph, flash_graph / decode_graph, decode_stream, flash_stream,
+                  bytes / decode_graph / 1e3);
+      int32_t word[4] = {1, 1, 1, 1};
+      b.download(word, s.error_word, sizeof word);
+      EXPECT_EQ(word[0], 0);
+    }
   }
   std::fflush(stdout);
 }

@@ -1,12 +1,16 @@
 // attention over the paged KV cache: the launcher. It checks the views, builds AttentionArgs and
-// picks the kernel: the tensor-core flash kernel (attention_flash.cu) for F16 pools with
-// head_dim 64/128, groups up to 64 and 16-byte aligned rows, with split-K over the context when
-// the batch has too few (query tile, KV head) pairs to fill the GPU; the reference kernel
-// (attention_reference.cu) otherwise (F32 pools, other head sizes) or when asked for.
-// Split-K partials live in the caller's scratch (the matmul's dequantization workspace: ops on
-// one stream never overlap), planned by reserve(); no allocation here.
+// picks the kernel: for batches with one query row per sequence (n_tokens == n_seqs: decode) the
+// decode kernel (attention_decode.cu: F16 pools with head_dim 64/96/128/256, F32 with 64/128,
+// groups up to 8); otherwise the tensor-core flash kernel (attention_flash.cu) for F16 pools with
+// head_dim 64/128, groups up to 64; the reference kernel (attention_reference.cu) for the rest or
+// when asked for; all need 16-byte aligned pool rows but the reference. Split-K over the context
+// when the batch has too few CTAs to fill the GPU; the split count depends only on host-known
+// shapes (n_seqs, max_context: CUDA-graph replays keep it). Partials live in the caller's
+// scratch (the matmul's dequantization workspace: ops on one stream never overlap), planned by
+// reserve(); no allocation here. INGOT_ATTENTION=flash|reference forces a kernel (comparisons).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include "backend/cuda/cuda_check.h"
@@ -17,9 +21,40 @@ namespace ingot::cuda {
 namespace {
 
 constexpr int kMaxHeadDim = 256;  // the reference kernel's limit
-constexpr int kMaxSplits = 16;
+constexpr int kMaxFlashSplits = 16;        // the flash kernel's automatic choice
 constexpr int64_t kFlashRows = 64;         // query rows per flash CTA
 constexpr int64_t kKeysPerSplitMin = 128;  // two key tiles
+constexpr int64_t kDecodeOneSplitContext = 256;  // decode: no split up to this max_context
+constexpr int64_t kDecodeKeysPerSplitMin = 128;  // two decode tiles
+
+enum class Kernel { decode, flash, reference };
+
+// INGOT_ATTENTION=flash|reference (read once; other values: the automatic choice).
+Kernel forced_kernel(Kernel automatic) {
+  static const int forced = [] {
+    const char* v = std::getenv("INGOT_ATTENTION");
+    const std::string s = v != nullptr ? v : "";
+    return s == "flash" ? 1 : s == "reference" ? 2 : 0;
+  }();
+  return forced == 2 ? Kernel::reference : forced == 1 && automatic == Kernel::decode ? Kernel::flash : automatic;
+}
+
+Kernel pick_kernel(Type pool_type, int64_t head_dim, int64_t group, int64_t n_tokens, int64_t n_seqs,
+                   const AttentionOptions& options) {
+  if (options.reference) return Kernel::reference;
+  const int d = static_cast<int>(std::min<int64_t>(head_dim, 1 << 20));
+  const int g = static_cast<int>(std::min<int64_t>(group, 1 << 20));
+  Kernel k = Kernel::reference;
+  if (!options.flash && n_tokens == n_seqs && decode_attention_supports(pool_type, d, g)) {
+    k = Kernel::decode;
+  } else if (pool_type == Type::F16 && flash_attention_supports(d, g)) {
+    k = Kernel::flash;
+  }
+  k = forced_kernel(k);
+  // Forced to flash where the flash kernel does not apply: the reference kernel.
+  if (k == Kernel::flash && !(pool_type == Type::F16 && flash_attention_supports(d, g))) k = Kernel::reference;
+  return k;
+}
 
 int multiprocessors() {
   int device = 0, n = 0;
@@ -40,10 +75,31 @@ int choose_splits(int64_t n_tokens, int64_t n_seqs, int64_t n_kv_heads, int64_t 
   if (ctas >= sms) return 1;
   const int64_t want = (sms + ctas - 1) / ctas;
   const int64_t by_context = std::max<int64_t>(1, max_context / kKeysPerSplitMin);
-  return static_cast<int>(std::clamp<int64_t>(std::min(want, by_context), 1, kMaxSplits));
+  return static_cast<int>(std::clamp<int64_t>(std::min(want, by_context), 1, kMaxFlashSplits));
+}
+
+// Decode: one CTA per (sequence, KV head); split the keys only when those leave SMs idle and
+// max_context is past kDecodeOneSplitContext (short contexts are launch-bound: a merge pass would
+// cost more than it saves), aiming at two CTAs per SM with at least two tiles per split.
+int choose_decode_splits(int64_t n_seqs, int64_t n_kv_heads, int64_t max_context) {
+  const int64_t ctas = n_seqs * n_kv_heads;
+  const int64_t sms = multiprocessors();
+  if (max_context <= kDecodeOneSplitContext || ctas >= sms) return 1;
+  const int64_t want = (2 * sms + ctas - 1) / ctas;
+  const int64_t by_context = std::max<int64_t>(1, max_context / kDecodeKeysPerSplitMin);
+  return static_cast<int>(std::clamp<int64_t>(std::min(want, by_context), 1, kAttentionMaxSplits));
 }
 
 }  // namespace
+
+const char* attention_kernel_name(Type pool_type, int64_t head_dim, int64_t group, int64_t n_tokens,
+                                  int64_t n_seqs, const AttentionOptions& options) {
+  switch (pick_kernel(pool_type, head_dim, group, n_tokens, n_seqs, options)) {
+    case Kernel::decode: return "decode";
+    case Kernel::flash: return "flash";
+    default: return "reference";
+  }
+}
 
 void launch_attention(const Tensor& q, const KvPool& pool, int64_t layer,
                       const AttentionBatch& batch, float scale, const Tensor& out,
@@ -110,20 +166,22 @@ void launch_attention(const Tensor& q, const KvPool& pool, int64_t layer,
   const bool aligned = pool.k.row_stride % 16 == 0 &&
                        reinterpret_cast<uintptr_t>(pool.k.data) % 16 == 0 &&
                        reinterpret_cast<uintptr_t>(pool.v.data) % 16 == 0;
-  if (options.reference || s.type != Type::F16 || !aligned ||
-      !flash_attention_supports(a.head_dim, a.group)) {
+  const Kernel kernel =
+      aligned ? pick_kernel(s.type, head_dim, a.group, n_tokens, n_seqs, options) : Kernel::reference;
+  if (kernel == Kernel::reference) {
     if (s.type != Type::F16 && s.type != Type::F32) {
       fail_unsupported("attention", "KV pool type " + std::string(quant::name(s.type)));
     }
     launch_attention_reference_kernel(a, static_cast<int>(n_heads), s.type, stream);
     return;
   }
-  int splits = options.n_splits > 0
-                   ? options.n_splits
-                   : choose_splits(n_tokens, n_seqs, s.n_kv_heads, a.group, batch.max_context);
-  if (options.n_splits > kMaxSplits) {
-    fail_argument("attention", "at most " + std::to_string(kMaxSplits) + " splits");
+  if (options.n_splits > kAttentionMaxSplits) {
+    fail_argument("attention", "at most " + std::to_string(kAttentionMaxSplits) + " splits");
   }
+  int splits = options.n_splits > 0 ? options.n_splits
+               : kernel == Kernel::decode
+                   ? choose_decode_splits(n_seqs, s.n_kv_heads, batch.max_context)
+                   : choose_splits(n_tokens, n_seqs, s.n_kv_heads, a.group, batch.max_context);
   while (splits > 1 && attention_partial_bytes(splits, n_tokens, n_heads, head_dim) > scratch.bytes) {
     if (options.n_splits > 0) fail_argument("attention", "split-K partials exceed the scratch");
     --splits;
@@ -134,7 +192,11 @@ void launch_attention(const Tensor& q, const KvPool& pool, int64_t layer,
     partials.acc = static_cast<float*>(scratch.data);
     partials.ml = partials.acc + static_cast<size_t>(splits * n_tokens * n_heads * head_dim);
   }
-  launch_attention_flash_kernel(a, static_cast<int>(n_heads), partials, stream);
+  if (kernel == Kernel::decode) {
+    launch_attention_decode_kernel(a, static_cast<int>(n_heads), s.type, partials, stream);
+  } else {
+    launch_attention_flash_kernel(a, static_cast<int>(n_heads), partials, stream);
+  }
 }
 
 }  // namespace ingot::cuda

@@ -68,4 +68,13 @@ bool flash_attention_supports(int head_dim, int group);
 void launch_attention_flash_kernel(const AttentionArgs& a, int n_heads,
                                    const AttentionPartials& partials, cudaStream_t stream);
 
+// attention_decode.cu: the decode kernel, one CTA per (sequence, KV head, split) for batches with
+// one query row per sequence (correct for any valid batch); F16 pools with head_dim 64/96/128/256,
+// F32 pools with 64/128; groups of 1..kDecodeMaxGroup; 16-byte aligned pool rows. Runs its own
+// merge of the partials (same layout as the flash kernel's) when 1 < partials.n_splits <= 32.
+inline constexpr int kDecodeMaxGroup = 8;
+bool decode_attention_supports(quant::Type pool_type, int head_dim, int group);
+void launch_attention_decode_kernel(const AttentionArgs& a, int n_heads, quant::Type pool_type,
+                                    const AttentionPartials& partials, cudaStream_t stream);
+
 }  // namespace ingot::cuda

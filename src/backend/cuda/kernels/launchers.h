@@ -55,18 +55,25 @@ void launch_write_kv(const KvPool& pool, int64_t layer, const Tensor& k, const T
 void launch_copy_blocks(const KvPool& pool, const Tensor& pairs, DeviceErrorWord* error,
                         cudaStream_t stream);
 
-// attention.cu (kernels attention_flash.cu, attention_reference.cu): out = softmax(q K^T *
-// scale) V over the paged cache, causal within each sequence's chunk, GQA. `scratch` holds the
-// split-K partials (device memory the stream owns for the call; unused by the reference path).
-// Options are for tests and benchmarks: force the reference kernel, or a number of splits.
+// attention.cu (kernels attention_decode.cu, attention_flash.cu, attention_reference.cu): out =
+// softmax(q K^T * scale) V over the paged cache, causal within each sequence's chunk, GQA.
+// `scratch` holds the split-K partials (device memory the stream owns for the call; unused by
+// the reference path). Options are for tests and benchmarks: force the reference kernel, the
+// flash kernel for one-row-per-sequence batches (as INGOT_ATTENTION=flash does; =reference
+// forces the reference kernel), or a number of splits (at most kAttentionMaxSplits).
 struct DeviceScratch {
   void* data = nullptr;
   size_t bytes = 0;
 };
 struct AttentionOptions {
   bool reference = false;
-  int n_splits = 0;  // 0: chosen from the batch
+  int n_splits = 0;    // 0: chosen from the batch
+  bool flash = false;  // never the decode kernel
 };
+inline constexpr int kAttentionMaxSplits = 32;
+// The kernel launch_attention takes for these shapes: "decode", "flash" or "reference".
+const char* attention_kernel_name(Type pool_type, int64_t head_dim, int64_t group, int64_t n_tokens,
+                                  int64_t n_seqs, const AttentionOptions& options = {});
 void launch_attention(const Tensor& q, const KvPool& pool, int64_t layer,
                       const AttentionBatch& batch, float scale, const Tensor& out,
                       const DeviceScratch& scratch, DeviceErrorWord* error, cudaStream_t stream,
