@@ -33,12 +33,6 @@ __device__ __forceinline__ float byte_float(uint32_t word, int b) {
 __device__ __forceinline__ float byte_float_minus(uint32_t word, int b, float bias) {
   return __int_as_float(__byte_perm(word, 0x4B000000u, 0x7650u + b)) - (8388608.0f + bias);
 }
-// Two bytes at a 2-aligned shared-memory address as the low and high half of a word.
-__device__ __forceinline__ uint32_t load_u32_a2(const uint8_t* p) {
-  const auto* h = reinterpret_cast<const uint16_t*>(p);
-  return static_cast<uint32_t>(h[0]) | (static_cast<uint32_t>(h[1]) << 16);
-}
-
 template <Type T>
 struct UnitBase {
   static constexpr int kElements = Dequant<T>::kBlockElements == 1 ? 8 : 32;
@@ -140,10 +134,10 @@ struct Unit<Type::BF16> : UnitBase<Type::BF16> {
   }
 };
 
-// The 32 quant bytes at a 2-aligned shared-memory address `p` as 8 words: 8 or 9 aligned 4-byte
-// loads and a funnel shift each, instead of 16 two-byte loads. Reads at most [p - 2, p + 34):
-// inside a Q8_0 row tile, whose last unit (128 x 34 bytes from a 16-aligned start) has 4-aligned
-// quants and reads only [p, p + 32).
+// 32 bytes at a 2-aligned shared-memory address `p` as 8 words: 8 or 9 aligned 4-byte loads and
+// a funnel shift each, instead of 16 two-byte loads. Reads [p, p + 32) when p is 4-aligned, else
+// [p - 2, p + 34): for Q8_0 quants (block + 2) and Q6_K ql/qh runs that stays inside the row
+// tile (16-aligned start; a Q8_0 tile's last unit and a Q6_K tile's first block are 4-aligned).
 __device__ __forceinline__ void load_32_bytes_a2(const uint8_t* p, uint32_t* words) {
   const unsigned shift = static_cast<unsigned>(reinterpret_cast<uintptr_t>(p) & 2u) * 8u;  // 0 or 16
   const auto* a = reinterpret_cast<const uint32_t*>(p - shift / 8);
@@ -319,7 +313,7 @@ struct Unit<Type::Q5_K> : GenericUnit<Type::Q5_K, 256, 176> {
 };
 
 // Q6_K: one 32-element quarter-half per unit; the block (210 bytes) is only 2-aligned, so
-// words are assembled from 2-byte shared-memory loads. x = (d * scale) * (q - 32).
+// words are assembled by funnel shifts of aligned words. x = (d * scale) * (q - 32).
 template <>
 struct Unit<Type::Q6_K> : UnitBase<Type::Q6_K> {
   static constexpr int kTileBytes = kTileElements / 256 * 210;
@@ -333,10 +327,13 @@ struct Unit<Type::Q6_K> : UnitBase<Type::Q6_K> {
     const uint8_t* ql = block + 64 * half + 32 * (quarter % 2);
     const uint8_t* qh = block + 128 + 32 * half;
     const int low_shift = 4 * (quarter / 2), high_shift = 2 * quarter;
+    uint32_t lw[8], hw[8];
+    load_32_bytes_a2(ql, lw);
+    load_32_bytes_a2(qh, hw);
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      const uint32_t low = (load_u32_a2(ql + 4 * j) >> low_shift) & 0x0f0f0f0fu;
-      const uint32_t high = ((load_u32_a2(qh + 4 * j) >> high_shift) & 0x03030303u) << 4;
+      const uint32_t low = (lw[j] >> low_shift) & 0x0f0f0f0fu;
+      const uint32_t high = ((hw[j] >> high_shift) & 0x03030303u) << 4;
       const uint32_t q = low | high;
       const float dl = j < 4 ? dl0 : dl1;
 #pragma unroll
@@ -353,10 +350,13 @@ struct Unit<Type::Q6_K> : UnitBase<Type::Q6_K> {
     const uint8_t* qh = block + 128 + 32 * half;
     const int low_shift = 4 * (quarter / 2), high_shift = 2 * quarter;
     float s[2] = {0.0f, 0.0f};
+    uint32_t lw[8], hw[8];
+    load_32_bytes_a2(ql, lw);
+    load_32_bytes_a2(qh, hw);
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      const uint32_t low = (load_u32_a2(ql + 4 * j) >> low_shift) & 0x0f0f0f0fu;
-      const uint32_t high = ((load_u32_a2(qh + 4 * j) >> high_shift) & 0x03030303u) << 4;
+      const uint32_t low = (lw[j] >> low_shift) & 0x0f0f0f0fu;
+      const uint32_t high = ((hw[j] >> high_shift) & 0x03030303u) << 4;
       const uint32_t q = low | high;
 #pragma unroll
       for (int b = 0; b < 4; ++b) s[j / 4] = fmaf(byte_float_minus(q, b, 32.0f), x[4 * j + b], s[j / 4]);
@@ -373,10 +373,13 @@ struct Unit<Type::Q6_K> : UnitBase<Type::Q6_K> {
     const uint8_t* qh = block + 128 + 32 * half;
     const int low_shift = 4 * (quarter / 2), high_shift = 2 * quarter;
     int s[2] = {0, 0};
+    uint32_t lw[8], hw[8];
+    load_32_bytes_a2(ql, lw);
+    load_32_bytes_a2(qh, hw);
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      const uint32_t low = (load_u32_a2(ql + 4 * j) >> low_shift) & 0x0f0f0f0fu;
-      const uint32_t high = ((load_u32_a2(qh + 4 * j) >> high_shift) & 0x03030303u) << 4;
+      const uint32_t low = (lw[j] >> low_shift) & 0x0f0f0f0fu;
+      const uint32_t high = ((hw[j] >> high_shift) & 0x03030303u) << 4;
       s[j / 4] = __dp4a(static_cast<int>(low | high), x.q[j], s[j / 4]);  // q in 0..63
     }
     const int total = scales[0] * (s[0] - 32 * x.sum_lo) + scales[1] * (s[1] - 32 * x.sum_hi);
