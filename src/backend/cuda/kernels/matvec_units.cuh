@@ -155,11 +155,15 @@ __device__ __forceinline__ void load_32_bytes_a2(const uint8_t* p, uint32_t* wor
 template <>
 struct Unit<Type::Q8_0> : UnitBase<Type::Q8_0> {
   static constexpr int kTileBytes = kTileElements / 32 * 34;
-  __device__ static void load(const uint8_t* tile, int u, float* w) {
+  // The unit's scale, and its 32 signed quants as 8 words.
+  __device__ static float unpack(const uint8_t* tile, int u, uint32_t* words) {
     const uint8_t* block = tile + u * 34;
-    const float d = f16_bits(*reinterpret_cast<const uint16_t*>(block));
-    uint32_t words[8];
     load_32_bytes_a2(block + 2, words);
+    return f16_bits(*reinterpret_cast<const uint16_t*>(block));
+  }
+  __device__ static void load(const uint8_t* tile, int u, float* w) {
+    uint32_t words[8];
+    const float d = unpack(tile, u, words);
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
       const uint32_t q = words[j] ^ 0x80808080u;  // biased to unsigned
@@ -169,10 +173,8 @@ struct Unit<Type::Q8_0> : UnitBase<Type::Q8_0> {
   }
   static constexpr bool kHasDot = true;
   __device__ static float dot(const uint8_t* tile, int u, const float* x, float) {
-    const uint8_t* block = tile + u * 34;
-    const float d = f16_bits(*reinterpret_cast<const uint16_t*>(block));
     uint32_t words[8];
-    load_32_bytes_a2(block + 2, words);
+    const float d = unpack(tile, u, words);
     float a = 0.0f, c = 0.0f;
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
@@ -186,10 +188,8 @@ struct Unit<Type::Q8_0> : UnitBase<Type::Q8_0> {
   }
   static constexpr bool kHasDotQ8 = true;
   __device__ static float dot_q8(const uint8_t* tile, int u, const XQ8& x) {
-    const uint8_t* block = tile + u * 34;
-    const float d = f16_bits(*reinterpret_cast<const uint16_t*>(block));
     uint32_t words[8];
-    load_32_bytes_a2(block + 2, words);
+    const float d = unpack(tile, u, words);
     int s = 0;
 #pragma unroll
     for (int j = 0; j < 8; ++j) s = __dp4a(static_cast<int>(words[j]), x.q[j], s);
@@ -317,73 +317,60 @@ struct Unit<Type::Q5_K> : GenericUnit<Type::Q5_K, 256, 176> {
 template <>
 struct Unit<Type::Q6_K> : UnitBase<Type::Q6_K> {
   static constexpr int kTileBytes = kTileElements / 256 * 210;
-  __device__ static void load(const uint8_t* tile, int u, float* w) {
+  // The unit's super-block scale d, its two 16-element scales, and its 32 quants (0..63) as
+  // 8 words of 4 bytes.
+  struct Unpacked {
+    float d;
+    int sc0, sc1;
+    uint32_t q[8];
+  };
+  __device__ static Unpacked unpack(const uint8_t* tile, int u) {
     const int sub = u % 8, half = sub / 4, quarter = sub % 4;
     const uint8_t* block = tile + (u / 8) * 210;
-    const float d = f16_bits(*reinterpret_cast<const uint16_t*>(block + 208));
+    Unpacked r;
+    r.d = f16_bits(*reinterpret_cast<const uint16_t*>(block + 208));
     const auto* scales = reinterpret_cast<const int8_t*>(block + 192 + 2 * sub);
-    const float dl0 = __fmul_rn(d, static_cast<float>(scales[0]));
-    const float dl1 = __fmul_rn(d, static_cast<float>(scales[1]));
-    const uint8_t* ql = block + 64 * half + 32 * (quarter % 2);
-    const uint8_t* qh = block + 128 + 32 * half;
-    const int low_shift = 4 * (quarter / 2), high_shift = 2 * quarter;
+    r.sc0 = scales[0], r.sc1 = scales[1];
     uint32_t lw[8], hw[8];
-    load_32_bytes_a2(ql, lw);
-    load_32_bytes_a2(qh, hw);
+    load_32_bytes_a2(block + 64 * half + 32 * (quarter % 2), lw);
+    load_32_bytes_a2(block + 128 + 32 * half, hw);
+    const int low_shift = 4 * (quarter / 2), high_shift = 2 * quarter;
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      const uint32_t low = (lw[j] >> low_shift) & 0x0f0f0f0fu;
-      const uint32_t high = ((hw[j] >> high_shift) & 0x03030303u) << 4;
-      const uint32_t q = low | high;
+      r.q[j] = ((lw[j] >> low_shift) & 0x0f0f0f0fu) | (((hw[j] >> high_shift) & 0x03030303u) << 4);
+    }
+    return r;
+  }
+  __device__ static void load(const uint8_t* tile, int u, float* w) {
+    const Unpacked p = unpack(tile, u);
+    const float dl0 = __fmul_rn(p.d, static_cast<float>(p.sc0));
+    const float dl1 = __fmul_rn(p.d, static_cast<float>(p.sc1));
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
       const float dl = j < 4 ? dl0 : dl1;
 #pragma unroll
-      for (int b = 0; b < 4; ++b) w[4 * j + b] = __fmul_rn(dl, byte_float_minus(q, b, 32.0f));
+      for (int b = 0; b < 4; ++b) w[4 * j + b] = __fmul_rn(dl, byte_float_minus(p.q[j], b, 32.0f));
     }
   }
   static constexpr bool kHasDot = true;
   __device__ static float dot(const uint8_t* tile, int u, const float* x, float) {
-    const int sub = u % 8, half = sub / 4, quarter = sub % 4;
-    const uint8_t* block = tile + (u / 8) * 210;
-    const float d = f16_bits(*reinterpret_cast<const uint16_t*>(block + 208));
-    const auto* scales = reinterpret_cast<const int8_t*>(block + 192 + 2 * sub);
-    const uint8_t* ql = block + 64 * half + 32 * (quarter % 2);
-    const uint8_t* qh = block + 128 + 32 * half;
-    const int low_shift = 4 * (quarter / 2), high_shift = 2 * quarter;
+    const Unpacked p = unpack(tile, u);
     float s[2] = {0.0f, 0.0f};
-    uint32_t lw[8], hw[8];
-    load_32_bytes_a2(ql, lw);
-    load_32_bytes_a2(qh, hw);
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      const uint32_t low = (lw[j] >> low_shift) & 0x0f0f0f0fu;
-      const uint32_t high = ((hw[j] >> high_shift) & 0x03030303u) << 4;
-      const uint32_t q = low | high;
 #pragma unroll
-      for (int b = 0; b < 4; ++b) s[j / 4] = fmaf(byte_float_minus(q, b, 32.0f), x[4 * j + b], s[j / 4]);
+      for (int b = 0; b < 4; ++b) s[j / 4] = fmaf(byte_float_minus(p.q[j], b, 32.0f), x[4 * j + b], s[j / 4]);
     }
-    return d * (static_cast<float>(scales[0]) * s[0] + static_cast<float>(scales[1]) * s[1]);
+    return p.d * (static_cast<float>(p.sc0) * s[0] + static_cast<float>(p.sc1) * s[1]);
   }  // sum (d sc) (q - 32) (dx xq) per 16-element half = d dx sc (sum(q xq) - 32 sum(xq)), in ints.
   static constexpr bool kHasDotQ8 = true;
   __device__ static float dot_q8(const uint8_t* tile, int u, const XQ8& x) {
-    const int sub = u % 8, half = sub / 4, quarter = sub % 4;
-    const uint8_t* block = tile + (u / 8) * 210;
-    const float d = f16_bits(*reinterpret_cast<const uint16_t*>(block + 208));
-    const auto* scales = reinterpret_cast<const int8_t*>(block + 192 + 2 * sub);
-    const uint8_t* ql = block + 64 * half + 32 * (quarter % 2);
-    const uint8_t* qh = block + 128 + 32 * half;
-    const int low_shift = 4 * (quarter / 2), high_shift = 2 * quarter;
+    const Unpacked p = unpack(tile, u);
     int s[2] = {0, 0};
-    uint32_t lw[8], hw[8];
-    load_32_bytes_a2(ql, lw);
-    load_32_bytes_a2(qh, hw);
 #pragma unroll
-    for (int j = 0; j < 8; ++j) {
-      const uint32_t low = (lw[j] >> low_shift) & 0x0f0f0f0fu;
-      const uint32_t high = ((hw[j] >> high_shift) & 0x03030303u) << 4;
-      s[j / 4] = __dp4a(static_cast<int>(low | high), x.q[j], s[j / 4]);  // q in 0..63
-    }
-    const int total = scales[0] * (s[0] - 32 * x.sum_lo) + scales[1] * (s[1] - 32 * x.sum_hi);
-    return d * x.d * static_cast<float>(total);
+    for (int j = 0; j < 8; ++j) s[j / 4] = __dp4a(static_cast<int>(p.q[j]), x.q[j], s[j / 4]);  // q in 0..63
+    const int total = p.sc0 * (s[0] - 32 * x.sum_lo) + p.sc1 * (s[1] - 32 * x.sum_hi);
+    return p.d * x.d * static_cast<float>(total);
   }
 };
 
