@@ -24,6 +24,11 @@ bool speed_enabled() {
   return env != nullptr && std::string(env) == "1";
 }
 
+bool profile_enabled() {
+  const char* env = std::getenv("INGOT_GPU_SPEED");
+  return env != nullptr && std::string(env) == "profile";
+}
+
 cuda::CudaBackend& speed_backend() {
   static cuda::CudaBackend backend = [] {
     const char* env = std::getenv("INGOT_GPU_DEVICE");
@@ -269,12 +274,52 @@ TEST(GpuSpeed, DecodeAttention) {
                   static_cast<long long>(r.max_context > 0 ? r.max_context : r.context), decode_graph,
                   flash_graph, flash_graph / decode_graph, decode_stream, flash_stream,
                   bytes / decode_graph / 1e3);
+      if (r.n_seqs == 1 && r.context >= 1024) {  // the split count for one long sequence
+        std::printf("|   forced splits:");
+        for (int splits : {4, 8, 16, 32}) {
+          std::printf(" %d: %.1f us;", splits, graph_us([&] {
+                        cuda::launch_attention(s.q, s.pool.pool, 0, s.batch, 0.0f, s.out,
+                                               cuda::DeviceScratch{s.scratch.data(), s.scratch.size()},
+                                               error, b.stream(), cuda::AttentionOptions{false, splits, false});
+                      }));
+        }
+        std::printf(" |\n");
+      }
       int32_t word[4] = {1, 1, 1, 1};
       b.download(word, s.error_word, sizeof word);
       EXPECT_EQ(word[0], 0);
     }
   }
+  // A floor for one small kernel in the same graph timing: rms_norm of one 4096-wide row.
+  Buffer x_buffer, w_buffer, o_buffer;
+  const Tensor x = b.alloc_tensor(Type::F32, Shape::of(4096, 1), x_buffer);
+  const Tensor w = b.alloc_tensor(Type::F32, Shape::of(4096, 1), w_buffer);
+  const Tensor o = b.alloc_tensor(Type::F32, Shape::of(4096, 1), o_buffer);
+  const auto values = random_floats(4096, 15);
+  b.upload(x, values.data(), values.size() * 4);
+  b.upload(w, values.data(), values.size() * 4);
+  std::printf("speed decode attention floor: one-row rms_norm (4096) %.1f us per call (graph)\n",
+              graph_us([&] { b.rms_norm(x, w, 1e-5f, o); }));
   std::fflush(stdout);
+}
+
+// For a profiler (INGOT_GPU_SPEED=profile, e.g. under ncu -k regex:decode): the decode kernel
+// twice (warm-up, then the one to read) on 8B shapes, one sequence at contexts 8, 128 and 4096
+// and 32 sequences at 1024.
+TEST(GpuSpeed, DecodeAttentionProfile) {
+  if (!profile_enabled()) GTEST_SKIP() << "set INGOT_GPU_SPEED=profile to run under a profiler";
+  cuda::CudaBackend& b = speed_backend();
+  const std::pair<int64_t, int32_t> cases[] = {{1, 8}, {1, 128}, {1, 4096}, {32, 1024}};
+  for (auto [n_seqs, context] : cases) {
+    AttentionSetup s;
+    setup_attention(s, 128, 8, 4, n_seqs, context, 1);
+    auto* error = static_cast<cuda::DeviceErrorWord*>(s.error_word.data);
+    for (int i = 0; i < 2; ++i) {
+      cuda::launch_attention(s.q, s.pool.pool, 0, s.batch, 0.0f, s.out,
+                             cuda::DeviceScratch{s.scratch.data(), s.scratch.size()}, error, b.stream());
+      b.synchronize();
+    }
+  }
 }
 
 }  // namespace

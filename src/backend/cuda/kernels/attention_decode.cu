@@ -1,13 +1,13 @@
 // Decode attention over the paged KV cache, for batches with one query row per sequence. One CTA
-// of 4 warps per (sequence, KV head, split) serves all `group` query heads of that KV head, so
+// of 8 warps per (sequence, KV head, split) serves all `group` query heads of that KV head, so
 // each K/V row is read from memory once. Per tile of 64 keys, K and V rows are copied through
 // the block table into shared memory with 16-byte cp.async, two stages deep (the next tile
-// loads while this one is used). Each warp takes 16 keys of a tile; a key's row is spread over
-// D / 8 lanes (16 bytes each: 8 halves or 4 floats), whose partial dot products with the group's
-// q slices are summed by shuffles. Online softmax in f32 (log2 domain) per warp, p * v summed in
-// registers, the 4 warps merged through shared memory at the end. Split-K over the key tiles
-// (grid.z) writes the flash kernel's partials layout (attention.cuh); a merge kernel that weighs
-// all splits at once (one warp) finishes.
+// loads while this one is used). A key's row is spread over D / 8 lanes (16 bytes each: 8 halves
+// or 4 floats), whose partial dot products with the group's q slices are summed by shuffles; the
+// warps take the tile's keys in turn (a short context spreads over all of them). Online softmax
+// in f32 (log2 domain) per warp, p * v summed in registers, the warps merged through shared
+// memory at the end. Split-K over the key tiles (grid.z) writes the flash kernel's partials
+// layout (attention.cuh); a merge kernel that weighs all splits at once (one warp) finishes.
 // A split past a row's keys writes an empty partial (l = 0) and exits. Any valid query_start is
 // handled (a CTA loops over its sequence's rows, each with its causal limit); bad batch tables
 // and block ids are reported in the device error word and give NaN rows.
@@ -25,10 +25,10 @@
 namespace ingot::cuda {
 namespace {
 
-constexpr int kWarps = 4;
+constexpr int kWarps = 8;
 constexpr int kThreads = kWarps * 32;
 constexpr int kStages = 2;
-constexpr int kKeysPerWarp = 16;
+constexpr int kKeysPerWarp = 8;
 constexpr int kTileKeys = kWarps * kKeysPerWarp;  // keys per shared-memory stage
 constexpr float kLog2e = 1.4426950408889634f;
 
@@ -45,16 +45,18 @@ struct DecodeShape {
   static constexpr int kChunks = D / kElems;                        // chunks per K/V row
   static constexpr int kLanes = pow2_at_least(kChunks);             // lanes per key
   static constexpr int kKeysPerStep = 32 / kLanes;                  // keys per warp step
-  // Steps per softmax group: the warp's 16 keys at once where the scores (steps x G) fit in 32
-  // registers, so the dependent chain (dot, shuffles, max, exp2) runs once per tile and warp.
-  static constexpr int kSteps = std::min(kKeysPerWarp / kKeysPerStep, std::max(1, 32 / G));
-  static constexpr int kGroupKeys = kKeysPerStep * kSteps;
-  static constexpr int kGroups = kKeysPerWarp / kGroupKeys;  // softmax groups per warp and tile
+  static constexpr int kTileSteps = kKeysPerWarp / kKeysPerStep;  // steps per warp and tile
+  // Steps per softmax group: all of the warp's keys of a tile where the scores (steps x G) fit
+  // in 32 registers, so the dependent chain (dots, shuffles, max, exp2) runs once per tile.
+  static constexpr int kSteps = std::min(kTileSteps, std::max(1, 32 / G));
+  static constexpr int kGroups = kTileSteps / kSteps;  // softmax groups per warp and tile
+  static constexpr int kIssueIters = kTileKeys * kChunks / kThreads;  // 16-byte copies per thread
   static constexpr size_t kStageElems = size_t{kTileKeys} * D;
   static constexpr size_t kKvBytes = 2 * kStages * kStageElems * sizeof(T);
   static constexpr size_t kMergeBytes = size_t{kWarps} * G * (D + 2) * 4;
   static constexpr size_t kBytes = kKvBytes > kMergeBytes ? kKvBytes : kMergeBytes;
-  static_assert(D % kElems == 0 && kLanes <= 32 && kKeysPerWarp % kGroupKeys == 0);
+  static_assert(D % kElems == 0 && kLanes <= 32 && kKeysPerWarp % kKeysPerStep == 0 &&
+                kTileSteps % kSteps == 0 && kTileKeys * kChunks % kThreads == 0);
 };
 
 // 16 bytes global -> shared, asynchronously; zero-filled (nothing read) when !valid.
@@ -106,7 +108,8 @@ __device__ void poison_row(const AttentionArgs& a, const AttentionPartials& p, i
 }
 
 template <typename T, int D, int G>
-__global__ void __launch_bounds__(kThreads)
+// Two CTAs per SM where shared memory allows it and G <= 4 keeps the registers at 128.
+__global__ void __launch_bounds__(kThreads, G <= 4 && DecodeShape<T, D, G>::kBytes <= 100 * 1024 ? 2 : 1)
     decode_attention_kernel(const AttentionArgs a, const AttentionPartials partials) {
   using S = DecodeShape<T, D, G>;
   constexpr int E = S::kElems;
@@ -178,27 +181,35 @@ __global__ void __launch_bounds__(kThreads)
     }
 
     // Copies tile `tile`'s K and V rows into stage `stage` (zeros past the row's keys).
+    // The block ids are loaded first, all at once (indices clamped to the row's keys, so every
+    // load is in bounds and none waits on another); then the copies.
     const auto issue = [&](int tile, int stage) {
       T* ks = k_s + stage * S::kStageElems;
       T* vs = v_s + stage * S::kStageElems;
       const int32_t key0 = tile * kTileKeys;
-#pragma unroll 4
-      for (int idx = threadIdx.x; idx < kTileKeys * S::kChunks; idx += kThreads) {
+      int32_t blocks[S::kIssueIters];
+#pragma unroll
+      for (int i = 0; i < S::kIssueIters; ++i) {
+        const int32_t j = min(key0 + static_cast<int>(threadIdx.x + i * kThreads) / S::kChunks, limit - 1);
+        blocks[i] = __ldg(table + (bs_pow2 ? j >> bs_shift : j / bs));
+      }
+#pragma unroll
+      for (int i = 0; i < S::kIssueIters; ++i) {
+        const int idx = threadIdx.x + i * kThreads;
         const int key = idx / S::kChunks, c = idx % S::kChunks;
         const int32_t j = key0 + key;
+        const int32_t block = blocks[i];
         const T* k_src = k_pool;
         const T* v_src = v_pool;
         bool valid = false;
         if (j < limit) {
-          const int32_t entry = bs_pow2 ? j >> bs_shift : j / bs;
-          const int32_t offset = bs_pow2 ? j & (bs - 1) : j % bs;
-          const int32_t block = __ldg(table + entry);
           if (block < 0 || block >= a.n_blocks) {
             if (c == 0) {
               report_error(a.error, kDeviceErrorAttentionBlock, block, static_cast<int32_t>(a.n_blocks));
               atomicOr(&failed, 1);
             }
           } else {
+            const int32_t offset = bs_pow2 ? j & (bs - 1) : j % bs;
             const int64_t r = a.layer_row0 +
                               (static_cast<int64_t>(block) * bs + offset) * a.n_kv_heads + kv_head;
             k_src = k_pool + static_cast<size_t>(r) * a.pool_stride + c * E;
@@ -219,10 +230,14 @@ __global__ void __launch_bounds__(kThreads)
     float q[G][E];
 #pragma unroll
     for (int h = 0; h < G; ++h) {
+      // Loads clamped into this row's heads and dims (all issued at once), then zeroed.
       const float* qh = a.q + static_cast<int64_t>(row) * a.q_stride +
-                        static_cast<size_t>(kv_head * group + h) * D + chunk * E;
+                        static_cast<size_t>(kv_head * group + min(h, group - 1)) * D +
+                        min(chunk, S::kChunks - 1) * E;
 #pragma unroll
-      for (int e = 0; e < E; ++e) q[h][e] = h < group && active ? qh[e] * scale_log2 : 0.0f;
+      for (int e = 0; e < E; ++e) q[h][e] = qh[e];
+#pragma unroll
+      for (int e = 0; e < E; ++e) q[h][e] = h < group && active ? q[h][e] * scale_log2 : 0.0f;
     }
     float m[G], l[G], acc[G][E];
 #pragma unroll
@@ -241,16 +256,23 @@ __global__ void __launch_bounds__(kThreads)
       const T* vs = v_s + stage * S::kStageElems;
 #pragma unroll
       for (int g = 0; g < S::kGroups; ++g) {
-        const int key_in_tile = warp * kKeysPerWarp + g * S::kGroupKeys;  // this group's first key
-        const int32_t first = tile * kTileKeys + key_in_tile;
-        if (first >= limit) break;  // warp-uniform: the rest of the warp's keys are masked
+        // Step i of this warp holds keys (i * kWarps + warp) * kKeysPerStep + slot of the tile:
+        // short contexts spread over all warps. Steps past the row's keys are skipped
+        // (warp-uniform); the group's first step has a key below the limit.
+        const int32_t tile_key0 = tile * kTileKeys;
+        if (tile_key0 + (g * S::kSteps * kWarps + warp) * S::kKeysPerStep >= limit) break;
         float p[S::kSteps][G];
 #pragma unroll
         for (int s = 0; s < S::kSteps; ++s) {
-          const int key = key_in_tile + s * S::kKeysPerStep + slot;
+          const int step_key = ((g * S::kSteps + s) * kWarps + warp) * S::kKeysPerStep;
+          if (tile_key0 + step_key >= limit) {
+#pragma unroll
+            for (int h = 0; h < G; ++h) p[s][h] = -INFINITY;
+            continue;
+          }
           float kf[E];
           if (active) {
-            chunk_floats<T, E>(ks + key * D + chunk * E, kf);
+            chunk_floats<T, E>(ks + (step_key + slot) * D + chunk * E, kf);
           } else {
 #pragma unroll
             for (int e = 0; e < E; ++e) kf[e] = 0.0f;
@@ -262,7 +284,7 @@ __global__ void __launch_bounds__(kThreads)
             for (int e = 0; e < E; ++e) dot = fmaf(q[h][e], kf[e], dot);
 #pragma unroll
             for (int off = S::kLanes / 2; off > 0; off >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, off);
-            p[s][h] = first + s * S::kKeysPerStep + slot < limit ? dot : -INFINITY;
+            p[s][h] = tile_key0 + step_key + slot < limit ? dot : -INFINITY;
           }
         }
 #pragma unroll
@@ -272,7 +294,7 @@ __global__ void __launch_bounds__(kThreads)
           for (int s = 1; s < S::kSteps; ++s) top = fmaxf(top, p[s][h]);
 #pragma unroll
           for (int off = S::kLanes; off < 32; off <<= 1) top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, off));
-          // `top` is finite: key `first` (slot 0, step 0) is below the limit.
+          // `top` is finite: slot 0 of the group's first step is below the limit.
           const float new_m = fmaxf(m[h], top);
           const float alpha = exp2f(m[h] - new_m);  // 0 while m is -inf
           m[h] = new_m;
@@ -287,10 +309,11 @@ __global__ void __launch_bounds__(kThreads)
         }
 #pragma unroll
         for (int s = 0; s < S::kSteps; ++s) {
-          const int key = key_in_tile + s * S::kKeysPerStep + slot;
+          const int step_key = ((g * S::kSteps + s) * kWarps + warp) * S::kKeysPerStep;
+          if (tile_key0 + step_key >= limit) break;
           float vf[E];
           if (active) {
-            chunk_floats<T, E>(vs + key * D + chunk * E, vf);
+            chunk_floats<T, E>(vs + (step_key + slot) * D + chunk * E, vf);
           } else {
 #pragma unroll
             for (int e = 0; e < E; ++e) vf[e] = 0.0f;
@@ -394,12 +417,23 @@ __global__ void decode_merge_kernel(const AttentionPartials p, int64_t n_tokens,
     if (z == 0) inverse = any_nan || !(denominator > 0.0f) ? NAN : 1.0f / denominator;
   }
   __syncthreads();
+  constexpr int kBatch = 8;  // splits whose acc loads are in flight together
+  const size_t split_stride = static_cast<size_t>(n_tokens) * n_heads * head_dim;
   for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+    const float* a0 = p.acc + (static_cast<size_t>(t) * n_heads + h) * head_dim + d;
     float sum = 0.0f;
-#pragma unroll 8
-    for (int z = 0; z < p.n_splits; ++z) {
-      const float w = weight[z];
-      if (w != 0.0f) sum = fmaf(p.acc[((static_cast<size_t>(z) * n_tokens + t) * n_heads + h) * head_dim + d], w, sum);
+    for (int z0 = 0; z0 < p.n_splits; z0 += kBatch) {
+      float v[kBatch];
+#pragma unroll
+      for (int j = 0; j < kBatch; ++j) {
+        // Clamped to the last split (in bounds); empty splits' acc is never written: selected away.
+        v[j] = a0[static_cast<size_t>(min(z0 + j, p.n_splits - 1)) * split_stride];
+      }
+#pragma unroll
+      for (int j = 0; j < kBatch; ++j) {
+        const float w = z0 + j < p.n_splits ? weight[z0 + j] : 0.0f;
+        sum += w != 0.0f ? v[j] * w : 0.0f;
+      }
     }
     out[t * out_stride + static_cast<size_t>(h) * head_dim + d] = sum * inverse;
   }
