@@ -52,6 +52,11 @@ void launch_rope(const Tensor& x, const Tensor& positions, const RopeTable& tabl
 // write_kv.cu, copy_blocks.cu: the paged KV cache.
 void launch_write_kv(const KvPool& pool, int64_t layer, const Tensor& k, const Tensor& v,
                      const Tensor& slot_mapping, DeviceErrorWord* error, cudaStream_t stream);
+// rope_write_kv.cu: rope on q and k, then k and v stored, in one launch (same results).
+void launch_rope_write_kv(const Tensor& q, const Tensor& k, const Tensor& v,
+                          const Tensor& positions, const RopeTable& table, const KvPool& pool,
+                          int64_t layer, const Tensor& slot_mapping, DeviceErrorWord* error,
+                          cudaStream_t stream);
 void launch_copy_blocks(const KvPool& pool, const Tensor& pairs, DeviceErrorWord* error,
                         cudaStream_t stream);
 
