@@ -12,6 +12,7 @@
 #include "backend/cpu/act_q8_16.h"
 #include "quant/blocks.h"
 
+#include <cstring>
 #include <immintrin.h>
 
 #define INGOT_AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -131,15 +132,19 @@ INGOT_AVX2 void q4_k_tile(int64_t n_blocks, const uint8_t* w, const uint8_t* a, 
     sum[t] = 0;
   }
   for (int64_t b = 0; b < n_blocks; ++b) {
-    int16_t scales[8];
-    alignas(16) int16_t mins[8];
-    for (int s = 0; s < 8; ++s) {
-      uint8_t sc, m;
-      quant::scale_min_k4(s, x[b].scales, sc, m);
-      scales[s] = sc;
-      mins[s] = m;
-    }
-    const __m128i mins_v = _mm_load_si128(reinterpret_cast<const __m128i*>(mins));
+    // The 8 six-bit scales and mins of the 12 packed bytes, four at a time in 32-bit words (the
+    // same values as quant::scale_min_k4): sub-blocks 0-3 keep the low 6 bits of bytes 0-3 / 4-7;
+    // 4-7 take a nibble of bytes 8-11 and the top 2 bits of bytes 0-3 / 4-7.
+    uint32_t packed[3];
+    std::memcpy(packed, x[b].scales, sizeof(packed));
+    alignas(16) uint32_t unpacked[4] = {
+        packed[0] & 0x3f3f3f3fu,                                                    // scales 0-3
+        (packed[2] & 0x0f0f0f0fu) | (((packed[0] >> 6) & 0x03030303u) << 4),        // scales 4-7
+        packed[1] & 0x3f3f3f3fu,                                                    // mins 0-3
+        ((packed[2] >> 4) & 0x0f0f0f0fu) | (((packed[1] >> 6) & 0x03030303u) << 4)  // mins 4-7
+    };
+    const auto* scale_bytes = reinterpret_cast<const uint8_t*>(unpacked);
+    const __m128i mins_v = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(unpacked + 2)));
     __m256i q[8];
     for (int pair = 0; pair < 4; ++pair) {
       const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * pair));
@@ -161,7 +166,7 @@ INGOT_AVX2 void q4_k_tile(int64_t n_blocks, const uint8_t* w, const uint8_t* a, 
       __m256i sumi = _mm256_setzero_si256();
       for (int s = 0; s < 8; ++s) {
         const __m256i act = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.qs + 32 * s));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(q[s], act), _mm256_set1_epi16(scales[s])));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(q[s], act), _mm256_set1_epi16(scale_bytes[s])));
       }
       const float d = y.d * dx;
       const float dmin = y.d * dminx;
