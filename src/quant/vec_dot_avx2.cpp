@@ -8,6 +8,7 @@
 #include "core/half.h"
 #include "quant/blocks.h"
 #include "quant/kernels.h"
+#include "quant/avx2_helpers.h"
 
 #include <immintrin.h>
 
@@ -15,39 +16,14 @@
 #include <cmath>
 #include <cstring>
 
-#define INGOT_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 namespace ingot::quant::kernels {
 namespace {
 
-INGOT_AVX2 inline float horizontal_sum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-INGOT_AVX2 inline float horizontal_max(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
-}
+using namespace avx2;
 
 // f16 -> f32 with the F16C instruction (exact, like core/half.h, without its branches).
 INGOT_AVX2 inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
-
-INGOT_AVX2 inline __m256 abs_ps(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
-
-// roundf (half away from zero), exactly: truncate, then step away from zero when the dropped
-// fraction is at least one half.
-INGOT_AVX2 inline __m256 round_half_away(__m256 v) {
-  const __m256 truncated = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  const __m256 fraction = abs_ps(_mm256_sub_ps(v, truncated));
-  const __m256 step = _mm256_or_ps(_mm256_and_ps(v, _mm256_set1_ps(-0.0f)), _mm256_set1_ps(1.0f));
-  const __m256 need = _mm256_cmp_ps(fraction, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-  return _mm256_add_ps(truncated, _mm256_and_ps(need, step));
-}
 
 // Four vectors of 8 int32 (each within int8 range) -> 32 int8 in element order.
 INGOT_AVX2 inline __m256i pack_32_int8(__m256i a, __m256i b, __m256i c, __m256i d) {

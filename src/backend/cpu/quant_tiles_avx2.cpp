@@ -11,14 +11,16 @@
 
 #include "backend/cpu/act_q8_16.h"
 #include "quant/blocks.h"
+#include "quant/avx2_helpers.h"
 
 #include <cstring>
 #include <immintrin.h>
 
-#define INGOT_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 namespace ingot::backend::cpu {
 namespace {
+
+using namespace quant::avx2;
 
 using quant::BlockQ4_K;
 using quant::BlockQ6_K;
@@ -26,20 +28,6 @@ using quant::BlockQ8_0;
 using quant::BlockQ8_K;
 using quant::kBlock32;
 using quant::kSuperBlock;
-
-INGOT_AVX2 inline float horizontal_sum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-INGOT_AVX2 inline int horizontal_sum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-  return _mm_cvtsi128_si32(s);
-}
 
 template <typename Block>
 inline const Block* row_blocks(const uint8_t* base, size_t stride, int64_t i) {
@@ -79,25 +67,6 @@ INGOT_AVX2 void q8_0_tile(int64_t n_blocks, const uint8_t* w, size_t ws, const u
   }
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < T; ++t) out[static_cast<size_t>(t) * os + static_cast<size_t>(r)] = horizontal_sum(acc[r][t]);
-}
-
-INGOT_AVX2 inline __m256 abs_ps(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
-
-INGOT_AVX2 inline float horizontal_max(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
-}
-
-// std::round (half away from zero), exactly: truncate, then step away from zero when the
-// dropped fraction is at least one half (adding 0.5 first would round 0.49999997 up).
-INGOT_AVX2 inline __m256 round_half_away(__m256 v) {
-  const __m256 truncated = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  const __m256 fraction = abs_ps(_mm256_sub_ps(v, truncated));
-  const __m256 step = _mm256_or_ps(_mm256_and_ps(v, _mm256_set1_ps(-0.0f)), _mm256_set1_ps(1.0f));
-  const __m256 need = _mm256_cmp_ps(fraction, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-  return _mm256_add_ps(truncated, _mm256_and_ps(need, step));
 }
 
 INGOT_AVX2 void quantize_act_q8_16_avx2(const float* x, void* out, int64_t n) {
