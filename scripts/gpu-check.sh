@@ -202,7 +202,7 @@ for tool in memcheck racecheck; do
   has_step sanitizers || continue
   if [ ! -x "$sanitizer" ] || [ "$(left)" -lt 60 ]; then log "$tool: skipped"; continue; fi
   filter='-*LargerThanOneDequantizedChunk*:*DeviceMemoryReturnsToBaseline*:*GpuEngine*'
-  [ $tool = racecheck ] && filter='GpuRowwise.*:Shapes/GpuAttention.*:Shapes/GpuAttentionLong.*:GpuMatmul.Logits*'
+  [ $tool = racecheck ] && filter='GpuRowwise.*:Shapes/GpuAttention.*:Shapes/GpuAttentionLong.*:GpuMatmul.Logits*:GpuFused.*:GpuMatvec.StagedEveryTypeFullAndPartialTiles'
   [ -n "${INGOT_GPU_SANITIZE_TESTS:-}" ] && filter=$INGOT_GPU_SANITIZE_TESTS
   start=$(date +%s)
   timeout $(($(left) - 30)) env -u INGOT_GPU_SPEED "$sanitizer" --tool $tool --error-exitcode 3 "$test_bin" \
