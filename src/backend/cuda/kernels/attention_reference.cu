@@ -11,6 +11,7 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/kernels/attention.cuh"
 #include "backend/cuda/kernels/common.cuh"
+#include "backend/cuda/kernels/kv_store.cuh"
 #include "backend/cuda/launch_check.h"
 
 namespace ingot::cuda {
@@ -19,13 +20,6 @@ namespace {
 constexpr int kThreads = 128;     // keys per chunk, and threads over head_dim
 constexpr int kMaxHeadDim = 256;  // accumulators: kMaxHeadDim / kThreads per thread
 constexpr int kDimsPerThread = kMaxHeadDim / kThreads;
-
-template <typename T>
-__device__ inline float to_float(T v);
-template <>
-__device__ inline float to_float<float>(float v) { return v; }
-template <>
-__device__ inline float to_float<__half>(__half v) { return __half2float(v); }
 
 template <typename T>
 __global__ void attention_kernel(const AttentionArgs a) {
@@ -81,7 +75,7 @@ __global__ void attention_kernel(const AttentionArgs a) {
                                  a.n_kv_heads + kv_head;
         const T* kr = k_pool + static_cast<size_t>(row) * a.pool_stride;
         float dot = 0.0f;
-        for (int d = 0; d < a.head_dim; ++d) dot = fmaf(q_shared[d], to_float<T>(kr[d]), dot);
+        for (int d = 0; d < a.head_dim; ++d) dot = fmaf(q_shared[d], kv::to_float<T>(kr[d]), dot);
         score = dot * a.scale;
       }
     }
@@ -102,7 +96,7 @@ __global__ void attention_kernel(const AttentionArgs a) {
       float sum = 0.0f;
       for (int jj = 0; jj < n_in_chunk; ++jj) {
         if (row_shared[jj] < 0) continue;
-        sum = fmaf(p_shared[jj], to_float<T>(v_pool[static_cast<size_t>(row_shared[jj]) * a.pool_stride + d]), sum);
+        sum = fmaf(p_shared[jj], kv::to_float<T>(v_pool[static_cast<size_t>(row_shared[jj]) * a.pool_stride + d]), sum);
       }
       acc[i] = acc[i] * alpha + sum;
     }

@@ -1,6 +1,6 @@
 // Storing into the paged K/V pool (write_kv.cu, rope_write_kv.cu): f32 copied, or rounded to
-// f16 with round-to-nearest-even like the CPU's F16C path, at pool row slot_row0 + head; and the
-// host-side checks both launchers share.
+// f16 with round-to-nearest-even like the CPU's F16C path, at pool row slot_row0 + head; reading a
+// value back (attention_reference.cu); and the host-side checks both store launchers share.
 #pragma once
 
 #include <cuda_fp16.h>
@@ -18,6 +18,14 @@ template <>
 __device__ inline float from_float<float>(float v) { return v; }
 template <>
 __device__ inline __half from_float<__half>(float v) { return __float2half_rn(v); }
+
+// A pool value back to f32 (exact for both pool types).
+template <typename T>
+__device__ inline float to_float(T v);
+template <>
+__device__ inline float to_float<float>(float v) { return v; }
+template <>
+__device__ inline float to_float<__half>(__half v) { return __half2float(v); }
 
 // First pool row of `slot` in the layer starting at pool row `layer_row0`.
 __device__ inline int64_t slot_row0(int64_t layer_row0, int32_t slot, int n_kv_heads) {

@@ -94,8 +94,7 @@ void launch_rope_write_kv(const Tensor& q, const Tensor& k, const Tensor& v,
                                        std::to_string(t.n_tokens) + " k rows");
   }
   const rope::Args r = rope::make_args(table, q.ne0(), "rope_write_kv");
-  (void)rope::make_args(table, k.ne0(), "rope_write_kv");
-  if (table.head_dim != t.head_dim) {
+  if (table.head_dim != t.head_dim) {  // k rows are whole pool heads (check_write)
     fail_argument("rope_write_kv", "rope head_dim " + std::to_string(table.head_dim) +
                                        " but the pool's " + std::to_string(t.head_dim));
   }
